@@ -1,0 +1,46 @@
+# The two commands of the README:
+#   make build   set up, generate the demo world if the landing folder is empty, dbt build, dbt docs generate
+#   make test    set up, then every test: pytest (incl. dbt builds of small worlds) and sqlfluff lint
+# Only Python 3.11 and pip are assumed; everything else is installed into .venv from constraints.txt.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LANDING ?= $(or $(SCV_LANDING_PATH),data/landing)
+PERSONS ?= 10000
+SEED ?= 42
+export SCV_LANDING_PATH := $(LANDING)
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: build test install landing lint clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+landing: install
+	@if [ -z "$$(find '$(LANDING)' -name '*.parquet' 2>/dev/null | head -n 1)" ]; then \
+		echo "landing folder $(LANDING) is empty: generating the demo world ($(PERSONS) persons, seed $(SEED))"; \
+		$(BIN)/scv generate --persons $(PERSONS) --seed $(SEED) --out '$(LANDING)'; \
+	else \
+		$(BIN)/scv landing check --out '$(LANDING)' || echo "absent tables are staged as empty (see README)"; \
+	fi
+
+build: landing
+	$(BIN)/dbt build
+	$(BIN)/dbt docs generate
+	@echo "warehouse ready: $${SCV_WAREHOUSE:-$(CURDIR)/warehouse.duckdb}"
+
+lint: install
+	$(BIN)/sqlfluff lint models macros tests --processes 2
+
+test: install
+	$(BIN)/python -m pytest
+	$(MAKE) lint
+
+clean:
+	rm -rf target logs dbt_packages warehouse.duckdb warehouse.duckdb.wal

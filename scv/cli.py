@@ -1,0 +1,91 @@
+"""The `scv` command line: generate a synthetic world, prepare a landing folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from . import landing
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .synthetic import WorldConfig, generate
+
+    config = WorldConfig(
+        persons=args.persons, seed=args.seed, chunk_size=args.chunk_size,
+        start=datetime.fromisoformat(args.start), end=datetime.fromisoformat(args.end),
+        sources=tuple(s.strip() for s in args.sources.split(",")) if args.sources else None,
+        progress=not args.quiet, workers=args.workers,
+    )
+    stats = generate(args.out, config)
+    # the larger of this process and its largest worker process (Linux reports KiB)
+    peak_mib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    print(f"wrote {args.out}: {stats.persons:,} persons in {stats.seconds:.1f} s "
+          f"({stats.persons_per_second:,.0f} persons/s), peak memory {peak_mib:,.0f} MiB")
+    for key, rows in stats.rows.items():
+        print(f"  {key:<22} {rows:>12,} rows")
+    print(f"  {'_truth/records':<22} {stats.truth_rows:>12,} rows")
+    if args.stats_json:
+        Path(args.stats_json).write_text(json.dumps({
+            "persons": stats.persons, "seed": args.seed, "seconds": round(stats.seconds, 2),
+            "persons_per_second": round(stats.persons_per_second, 1), "peak_rss_mib": round(peak_mib, 1),
+            "rows": stats.rows, "truth_rows": stats.truth_rows,
+        }, indent=2))
+    return 0
+
+
+def _cmd_landing_init(args: argparse.Namespace) -> int:
+    written = landing.write_empty(args.out)
+    for path in written:
+        print(f"created empty {path}")
+    if not written:
+        print(f"every landing table already exists under {args.out}")
+    return 0
+
+
+def _cmd_landing_check(args: argparse.Namespace) -> int:
+    missing = landing.missing_tables(args.out)
+    if missing:
+        print(f"{args.out}: missing landing tables: {', '.join(missing)}")
+        return 1
+    print(f"{args.out}: all {len(landing.TABLES)} landing tables present")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scv", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic world as landing files plus _truth/")
+    gen.add_argument("--persons", type=int, default=10_000)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--out", default="data/landing")
+    gen.add_argument("--sources", help="comma-separated source systems to fill (others are written empty)")
+    gen.add_argument("--start", default="2024-01-01", help="first day of the world (UTC)")
+    gen.add_argument("--end", default="2026-10-31", help="last day of the world (UTC)")
+    gen.add_argument("--chunk-size", type=int, default=10_000, help="persons per chunk (part of the seed)")
+    gen.add_argument("--stats-json", help="also write the figures as JSON to this file")
+    gen.add_argument("--workers", type=int, help="processes (default: one per core; files do not depend on it)")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.set_defaults(func=_cmd_generate)
+
+    land = sub.add_parser("landing", help="inspect or prepare a landing folder")
+    land_sub = land.add_subparsers(dest="landing_command", required=True)
+    init = land_sub.add_parser("init", help="create empty files for absent landing tables")
+    init.add_argument("--out", default="data/landing")
+    init.set_defaults(func=_cmd_landing_init)
+    check = land_sub.add_parser("check", help="exit 1 when a landing table is absent")
+    check.add_argument("--out", default="data/landing")
+    check.set_defaults(func=_cmd_landing_check)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
