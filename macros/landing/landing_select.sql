@@ -83,9 +83,19 @@
 {%- endmacro %}
 
 
+{#-
+    The landing folder: the var `landing_path` when given (`--vars '{landing_path: ...}'`), else the
+    environment variable SCV_LANDING_PATH, else `data/landing`. The source YAML repeats this
+    expression in `external_location` (source YAML cannot call macros).
+-#}
+{% macro landing_path() -%}
+    {{- return(var('landing_path', env_var('SCV_LANDING_PATH', 'data/landing'))) -}}
+{%- endmacro %}
+
+
 {#- The file (or folder of parquet parts) a landing table is read from. -#}
 {% macro landing_file(source_name, table_name) -%}
-    {{- return(var('landing_path') ~ '/' ~ source_name ~ '/' ~ table_name ~ '.parquet') -}}
+    {{- return(landing_path() ~ '/' ~ source_name ~ '/' ~ table_name ~ '.parquet') -}}
 {%- endmacro %}
 
 
@@ -98,12 +108,12 @@
 
 
 {% macro landing_check_any_file_exists() -%}
-    {%- set pattern = var('landing_path') ~ '/*/*.parquet' -%}
+    {%- set pattern = landing_path() ~ '/*/*.parquet' -%}
     {%- set result = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
     {%- if result.columns[0].values()[0] == 0 -%}
         {{ exceptions.raise_compiler_error(
-            "No landing files found under '" ~ var('landing_path') ~ "'. Generate a world with "
-            ~ "`scv generate --out " ~ var('landing_path') ~ "` or point the var landing_path "
+            "No landing files found under '" ~ landing_path() ~ "'. Generate a world with "
+            ~ "`scv generate --out " ~ landing_path() ~ "` or point the var landing_path "
             ~ "(or SCV_LANDING_PATH) at your landing folder.") }}
     {%- endif -%}
 {%- endmacro %}

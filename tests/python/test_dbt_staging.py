@@ -1,0 +1,203 @@
+"""dbt builds: the generated world and a landing folder full of bad input both build, and nothing is lost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from scv.landing import TABLES, write_empty
+
+from bad_landing import INJECTION, UNICODE_NAMES, write_bad_landing
+from support import run_dbt
+
+pytestmark = pytest.mark.dbt
+
+
+def _staged_model(key: str) -> str:
+    source, table = key.split("/")
+    return f"stg_{source}__{table}"
+
+
+def test_generated_world_builds(built_world):
+    _, warehouse, result = built_world
+    assert result.ok, result.output[-4000:]
+    assert "ERROR=0" in result.output
+
+
+def test_nothing_lost_on_generated_world(built_world):
+    landing, warehouse, result = built_world
+    assert result.ok
+    con = duckdb.connect(str(warehouse), read_only=True)
+    quarantined_total = 0
+    for t in TABLES:
+        raw = pq.read_metadata(t.path(landing)).num_rows
+        staged = con.execute(f"select count(*) from {_staged_model(t.key)}").fetchall()[0][0]
+        quarantined = con.execute(
+            "select count(*) from stg_quarantine__rows where source_system = ? and source_table = ?",
+            [t.source, t.name]).fetchall()[0][0]
+        assert raw == staged + quarantined, t.key
+        assert staged > 0, t.key
+        quarantined_total += quarantined
+    # the world re-delivers and conflicts keys on purpose: the quarantine must have caught some
+    reasons = dict(con.execute("select reason, count(*) from stg_quarantine__rows group by reason").fetchall())
+    assert reasons.get("exact_duplicate", 0) > 0
+    assert reasons.get("conflicting_duplicate_key", 0) > 0
+    assert reasons.get("superseded_version", 0) > 0
+    assert quarantined_total == sum(reasons.values())
+
+
+def test_every_quarantined_row_has_reason_and_raw_row(built_world):
+    _, warehouse, _ = built_world
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select count(*) from stg_quarantine__rows where reason is null or raw_row is null"
+                       ).fetchall()[0][0] == 0
+
+
+@pytest.fixture(scope="module")
+def bad_build(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bad")
+    landing = base / "landing"
+    expected = write_bad_landing(landing)
+    warehouse = base / "warehouse.duckdb"
+    result = run_dbt(["build"], landing, warehouse)
+    return landing, warehouse, expected, result
+
+
+def test_bad_input_builds(bad_build):
+    _, _, _, result = bad_build
+    assert result.ok, result.output[-6000:]
+
+
+def test_bad_input_rows_are_staged_or_quarantined_with_their_reason(bad_build):
+    landing, warehouse, expected, result = bad_build
+    assert result.ok
+    con = duckdb.connect(str(warehouse), read_only=True)
+    for key, outcomes in expected.items():
+        source, table = key.split("/")
+        id_column = {t.key: t.id_column for t in TABLES}[key]
+        staged = {r[0] for r in con.execute(f"select {_staged_id(key, id_column)} from {_staged_model(key)}"
+                                            ).fetchall()}
+        quarantined = {}
+        for record_id, reason in con.execute(
+                "select source_record_id, reason from stg_quarantine__rows where source_system = ? "
+                "and source_table = ?", [source, table]).fetchall():
+            quarantined.setdefault(record_id, set()).add(reason)
+        for record_id, outcome in outcomes.items():
+            if outcome == "staged":
+                assert record_id in staged, (key, record_id, quarantined.get(record_id))
+            else:
+                assert record_id not in staged, (key, record_id)
+                assert outcome in quarantined.get(record_id, set()), (key, record_id, quarantined.get(record_id))
+
+
+def _staged_id(key: str, id_column: str) -> str:
+    """Staging renames a few ids to the shared vocabulary (see the staging_vocabulary doc block)."""
+    return {"shop/customers": "shop_customer_id"}.get(key, id_column)
+
+
+def test_bad_input_specific_outcomes(bad_build):
+    _, warehouse, _, result = bad_build
+    assert result.ok
+    con = duckdb.connect(str(warehouse), read_only=True)
+
+    def one(sql, *params):
+        rows = con.execute(sql, list(params)).fetchall()
+        assert len(rows) == 1, (sql, rows)
+        return rows[0]
+
+    # trimmed, emails lowercased; names kept exactly (case folding is the identity layer's job)
+    assert one("select first_name, last_name, email, is_email_valid from stg_crm__contacts where contact_id = ?",
+               "c-ok") == ("Anna", "ROSSI", "anna.rossi@gmail.com", True)
+    assert one("select is_email_valid from stg_crm__contacts where contact_id = ?", "c-bad-email") == (False,)
+    # empty strings are NULL
+    assert one("select first_name, last_name, email, phone from stg_crm__contacts where contact_id = ?",
+               "c-empty-strings") == (None, None, None, None)
+    # birth dates: day-first by default, month-first for US records; 1900 / future / impossible -> NULL + flag
+    assert str(one("select date_of_birth from stg_crm__contacts where contact_id = ?", "c-ok")[0]) == "1985-03-21"
+    assert str(one("select date_of_birth from stg_crm__contacts where contact_id = ?", "c-us-dob")[0]) == "1985-03-21"
+    for record_id in ("c-1900", "c-future-dob", "c-bad-dob"):
+        dob, flags = one("select date_of_birth, invalid_fields from stg_crm__contacts where contact_id = ?", record_id)
+        assert dob is None and "date_of_birth" in flags, record_id
+    # Unicode and injection-looking text are kept verbatim
+    for i, (first, last) in enumerate(UNICODE_NAMES):
+        assert one("select first_name, last_name from stg_crm__contacts where contact_id = ?",
+                   f"c-unicode-{i}") == (first, last)
+    for i, text in enumerate(INJECTION):
+        assert one("select company from stg_crm__contacts where contact_id = ?", f"c-inject-{i}") == (text,)
+    # duplicates: one copy staged, the other quarantined; the newest version wins
+    assert one("select count(*) from stg_quarantine__rows where source_record_id = 'c-dup'") == (1,)
+    assert one("select reason from stg_quarantine__rows where source_record_id = 'c-dup'") == ("exact_duplicate",)
+    assert one("select first_name from stg_crm__contacts where contact_id = 'c-versioned'") == ("New version",)
+    assert one("select reason from stg_quarantine__rows where source_record_id = 'c-versioned'") == (
+        "superseded_version",)
+    assert one("select count(*) from stg_quarantine__rows where source_table = 'contacts' and reason = 'missing_id'"
+               ) == (2,)
+    # CRM merges and soft deletes are mapped, not dropped
+    assert one("select merged_into_contact_id, is_deleted from stg_crm__contacts where contact_id = 'c-merged'") == (
+        "c-ok", False)
+    assert one("select is_deleted from stg_crm__contacts where contact_id = 'c-deleted'") == (True,)
+    # money and enumerations
+    assert one("select currency, financial_status from stg_shop__orders where order_id = 'o-ok'") == ("EUR", "paid")
+    # zero-row tables build as empty models
+    assert one("select count(*) from stg_pos__transactions") == (0,)
+
+
+def test_missing_required_column_fails_naming_file_and_column(tmp_path):
+    landing = tmp_path / "landing"
+    write_empty(landing)
+    path = landing / "shop" / "orders.parquet"
+    table = pq.read_table(path).drop(["currency"])
+    pq.write_table(table, path)
+    result = run_dbt(["build", "--select", "+stg_shop__orders"], landing, tmp_path / "w.duckdb")
+    assert not result.ok
+    assert str(path) in result.output and "currency" in result.output, result.output[-3000:]
+
+
+def test_missing_optional_column_and_extra_column_build(tmp_path):
+    landing = tmp_path / "landing"
+    write_empty(landing)
+    path = landing / "crm" / "contacts.parquet"
+    table = pq.read_table(path).drop(["company", "merged_into_contact_id"])
+    table = table.append_column("favourite_colour", table.column("first_name"))
+    pq.write_table(table, path)
+    result = run_dbt(["build"], landing, tmp_path / "w.duckdb")
+    assert result.ok, result.output[-3000:]
+
+
+def test_absent_table_builds_empty_unless_strict(tmp_path):
+    landing = tmp_path / "landing"
+    write_empty(landing)
+    (landing / "support" / "tickets.parquet").unlink()
+    result = run_dbt(["build"], landing, tmp_path / "w.duckdb")
+    assert result.ok, result.output[-3000:]
+    assert "support/tickets.parquet is absent" in result.output
+    strict = run_dbt(["build", "--select", "+stg_support__tickets"], landing, tmp_path / "w2.duckdb",
+                     extra_vars="{strict_landing: true}")
+    assert not strict.ok and "support/tickets" in strict.output
+
+
+def test_no_landing_files_at_all_fails_clearly(tmp_path):
+    (tmp_path / "landing").mkdir()
+    result = run_dbt(["build", "--select", "+stg_crm__contacts"], tmp_path / "landing", tmp_path / "w.duckdb")
+    assert not result.ok
+    assert "No landing files found" in result.output
+
+
+def test_reconciliation_test_fails_when_staging_loses_rows(built_world, tmp_path):
+    """The nothing-lost test can fail: drop rows from one staging view and run the tests again."""
+    landing, warehouse, result = built_world
+    assert result.ok
+    tampered = tmp_path / "tampered.duckdb"
+    shutil.copy(warehouse, tampered)
+    con = duckdb.connect(str(tampered))
+    con.execute("alter view stg_crm__contacts rename to stg_crm__contacts_intact")
+    con.execute("create or replace view stg_crm__contacts as "
+                "select * from stg_crm__contacts_intact where contact_id not like '%1'")
+    con.close()
+    failed = run_dbt(["test", "--select", "stg_crm__contacts,test_name:reconciles_with_landing"], landing, tampered)
+    assert not failed.ok
+    assert "reconciles_with_landing" in failed.output
