@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 LANDING ?= $(or $(SCV_LANDING_PATH),data/landing)
 PERSONS ?= 10000
 SEED ?= 42
-export SCV_LANDING_PATH := $(LANDING)
+# absolute, so the staging views in the warehouse file still find the landing files from any folder
+export SCV_LANDING_PATH := $(abspath $(LANDING))
 export DBT_PROFILES_DIR := $(CURDIR)
 
 .PHONY: build test install landing lint clean

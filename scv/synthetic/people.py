@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -70,7 +71,47 @@ def random_time(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(seconds=int(rng.random() * span))
 
 
-def make_email(rng: random.Random, first: str, last: str, loc: int) -> str:
+class EmailRegistry:
+    """Hands out email addresses that no other person of the world holds (mailboxes are personal).
+
+    Chunks are generated in parallel without talking to each other, so uniqueness is built in:
+    an address is *owned* by the chunk its hash points to; any other chunk appends a number whose
+    remainder modulo the chunk count is its own chunk index, so two chunks can never produce the
+    same address (the number follows a dot, which a natural address never puts before digits, so
+    it cannot meet another chunk's natural address either), and a set catches repeats within the chunk.
+    """
+
+    def __init__(self, chunk_index: int, n_chunks: int) -> None:
+        self.chunk_index = chunk_index
+        self.n_chunks = max(1, n_chunks)
+        self.taken: set[str] = set()
+
+    @staticmethod
+    def _mailbox(address: str) -> str:
+        """The mailbox an address reaches: Gmail ignores dots, so a.b@gmail.com is ab@gmail.com."""
+        local, _, domain = address.partition("@")
+        if domain in ("gmail.com", "googlemail.com"):
+            return local.replace(".", "") + "@gmail.com"
+        return address
+
+    def _owned(self, address: str) -> bool:
+        return zlib.crc32(self._mailbox(address).encode()) % self.n_chunks == self.chunk_index
+
+    def claim(self, rng: random.Random, local: str, domain: str) -> str:
+        address = f"{local}@{domain}"
+        if self._mailbox(address) not in self.taken and self._owned(address):
+            self.taken.add(self._mailbox(address))
+            return address
+        bare = local.rstrip("0123456789") or local
+        while True:
+            suffix = rng.randint(1, 99) * self.n_chunks + self.chunk_index
+            address = f"{bare}.{suffix}@{domain}"
+            if self._mailbox(address) not in self.taken:
+                self.taken.add(self._mailbox(address))
+                return address
+
+
+def make_email(rng: random.Random, first: str, last: str, loc: int, registry: EmailRegistry) -> str:
     f = unidecode(first).lower().replace(" ", "").replace("'", "") or "x"
     lname = unidecode(last).lower().replace(" ", "").replace("'", "") or "y"
     pattern = rng.random()
@@ -88,7 +129,7 @@ def make_email(rng: random.Random, first: str, last: str, loc: int) -> str:
         local += str(rng.randint(1, 99) if rng.random() < 0.6 else rng.randint(1950, 2008))
     domains = LOCALES[loc].email_domains
     domain = rng.choices([d for d, _ in domains], weights=[w for _, w in domains])[0]
-    return f"{local}@{domain}"
+    return registry.claim(rng, local, domain)
 
 
 def make_phone_nsn(rng: random.Random, loc: int) -> str:
@@ -107,9 +148,11 @@ def _first_name(rng: random.Random, pools: Pools, loc: int, sex: str) -> str:
 
 
 def make_people(
-    rng: random.Random, pools: Pools, first_index: int, n: int, start: datetime, end: datetime
+    rng: random.Random, pools: Pools, first_index: int, n: int, start: datetime, end: datetime,
+    registry: EmailRegistry | None = None,
 ) -> list[Person]:
     """`n` people in households; twins, marriages, moves and email changes at the rates of `rates.py`."""
+    registry = registry or EmailRegistry(0, 1)
     people: list[Person] = []
     locale_weights = [loc.weight for loc in LOCALES]
     index = first_index
@@ -133,7 +176,7 @@ def make_people(
             person = Person(
                 person_id=f"P{index:09d}", loc=loc, sex=sex, first_name=first, last_name=last,
                 birth_date=birth, household_id=household_id, address=address,
-                email=make_email(rng, first, last, loc), phone_nsn=make_phone_nsn(rng, loc),
+                email=make_email(rng, first, last, loc, registry), phone_nsn=make_phone_nsn(rng, loc),
             )
             index += 1
             members.append(person)
@@ -147,7 +190,7 @@ def make_people(
             twin = Person(
                 person_id=f"P{index:09d}", loc=loc, sex=sex, first_name=first, last_name=sibling.last_name,
                 birth_date=sibling.birth_date, household_id=household_id, address=address,
-                email=make_email(rng, first, sibling.last_name, loc),
+                email=make_email(rng, first, sibling.last_name, loc, registry),
                 phone_nsn=sibling.phone_nsn if rng.random() < 0.3 else make_phone_nsn(rng, loc),
             )
             index += 1
@@ -172,7 +215,7 @@ def make_people(
                 person.moved_at = random_time(rng, start, end)
                 person.tags.add("moved")
             if rng.random() < R["changed_email"]:
-                person.new_email = make_email(rng, person.first_name, person.last_name_at(end), loc)
+                person.new_email = make_email(rng, person.first_name, person.last_name_at(end), loc, registry)
                 person.email_change_at = random_time(rng, start, end)
                 person.tags.add("changed_email")
             # BG/NBD-style heterogeneity: weekly purchase rate ~ Gamma(r, 1/alpha), dropout ~ Beta(a, b),

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ..landing import TABLES, TABLES_BY_KEY
 from . import render
-from .people import Person, random_time
+from .people import EmailRegistry, Person, make_email, random_time
 from .rates import HARD_CASE_RATES as R
 from .vocab import CATEGORIES, JUNK_EMAILS, JUNK_NAMES, JUNK_PHONES, LOCALES
 
@@ -70,7 +70,7 @@ def _ts(t: datetime) -> datetime:
 
 
 def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person], chunk: int,
-            start: datetime, end: datetime) -> Batch:
+            start: datetime, end: datetime, registry: EmailRegistry) -> Batch:
     b = Batch()
     ids = Ids(chunk)
     sessions: list[tuple] = []       # (anonymous_id, user_id, start, n_events, login_pos, device, utm index)
@@ -135,10 +135,9 @@ def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person]
                 if a == 0:
                     em, etags = render.email(rng, p, updated)
                 else:
-                    em, etags = render.email(rng, p, updated, allow_shared=False)
-                    local, _, domain = em.partition("@")
-                    em = f"{local}{rng.randint(100, 999)}@{domain}"
-                    etags.append("second_shop_account")
+                    # a second account needs another address: a new one of the person's own
+                    em = make_email(rng, p.first_name, p.last_name_at(updated), p.loc, registry)
+                    etags = ["second_shop_account"]
                 ph, ptags = render.phone(rng, p)
                 addr = p.address_at(updated)
                 row = {

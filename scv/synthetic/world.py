@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..landing import TABLES, TABLES_BY_KEY, TRUTH_RECORDS_SCHEMA, write_empty
-from .people import Person, make_people
+from .people import EmailRegistry, Person, make_people
 from .rates import HARD_CASE_RATES as R
 from .sources import Batch, observe
 from .vocab import LOCALES, Pools
@@ -188,8 +188,10 @@ def _make_chunk(job) -> tuple[dict[str, pa.Table], pa.Table, pa.Table]:
     assert _POOLS is not None
     rng = random.Random(config.seed * 1_000_003 + chunk_index)
     nprng = np.random.default_rng([config.seed, chunk_index])
-    people = make_people(rng, _POOLS, first, n, config.start, config.end)
-    batch: Batch = observe(rng, nprng, people, chunk_index, config.start, config.end)
+    n_chunks = -(-config.persons // config.chunk_size)
+    registry = EmailRegistry(chunk_index, n_chunks)
+    people = make_people(rng, _POOLS, first, n, config.start, config.end, registry)
+    batch: Batch = observe(rng, nprng, people, chunk_index, config.start, config.end, registry)
     tables: dict[str, pa.Table] = {}
     conflicted: dict[str, set[str]] = {}
     for t in TABLES:

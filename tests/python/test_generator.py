@@ -174,3 +174,16 @@ def test_sources_option_writes_the_others_empty(tmp_path):
         assert (rows > 0) == (t.source in ("crm", "shop")), t.key
     with pytest.raises(ValueError, match="unknown source"):
         generate(tmp_path / "x", WorldConfig(persons=10, progress=False, sources=("nope",)))
+
+
+def test_mailboxes_are_personal(rate_world):
+    """No two people hold the same address (household sharing is modelled separately)."""
+    con = duckdb.connect()
+    mailbox = ("case when split_part(address, '@', 2) in ('gmail.com', 'googlemail.com') "
+               "then replace(split_part(address, '@', 1), '.', '') || '@gmail.com' else address end")
+    shared = con.execute(
+        f"select count(*) from (select {mailbox} as mailbox from (select email as address "
+        f"from '{rate_world}/_truth/persons.parquet' union all select new_email "
+        f"from '{rate_world}/_truth/persons.parquet' where new_email is not null) "
+        "group by mailbox having count(*) > 1)").fetchall()[0][0]
+    assert shared == 0

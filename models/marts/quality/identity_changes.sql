@@ -1,0 +1,78 @@
+{#-
+    What each identity build changed, derived from the id history (no separate state):
+    - new:      a customer id issued in this build for records that had none;
+    - merged:   an id whose records all moved into an older customer in this build;
+    - split:    an id issued in this build for records taken from a customer that still exists;
+    - moved:    records that changed customer for another reason (e.g. a reviewed override).
+-#}
+with
+
+history as (
+    select * from {{ ref('int_identity__customer_keys') }}
+),
+
+transitions as (
+    -- every period opened by a build, with the id the record held before (if any)
+    select
+        opened.valid_from as build_at,
+        opened.record_key,
+        opened.customer_id,
+        opened.customer_first_issued_at,
+        closed.customer_id as previous_customer_id
+    from history as opened
+    left join history as closed
+        on
+            opened.record_key = closed.record_key
+            and closed.valid_to = opened.valid_from
+),
+
+builds as (
+    select distinct build_at
+    from transitions
+),
+
+surviving as (
+    -- ids that still hold records after each build
+    select distinct
+        builds.build_at,
+        history.customer_id
+    from builds
+    inner join history
+        on
+            history.valid_from <= builds.build_at
+            and (history.valid_to is null or history.valid_to > builds.build_at)
+),
+
+classified as (
+    select
+        transitions.build_at,
+        transitions.customer_id,
+        transitions.previous_customer_id,
+        transitions.record_key,
+        case
+            when transitions.previous_customer_id is null and transitions.customer_first_issued_at = transitions.build_at
+                then 'new'
+            when transitions.previous_customer_id is null then 'records_added'
+            when surviving.customer_id is null then 'merged'
+            when transitions.customer_first_issued_at = transitions.build_at then 'split'
+            else 'moved'
+        end as change_type
+    from transitions
+    left join surviving
+        on
+            transitions.build_at = surviving.build_at
+            and transitions.previous_customer_id = surviving.customer_id
+),
+
+final as (
+    select
+        build_at,
+        change_type,
+        customer_id,
+        previous_customer_id,
+        count(*) as record_count
+    from classified
+    group by build_at, change_type, customer_id, previous_customer_id
+)
+
+select * from final

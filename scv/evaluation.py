@@ -1,0 +1,434 @@
+"""Identity evaluation: the warehouse's `customer_identity_map` against ground truth.
+
+A prediction assigns every identity-bearing record a ``customer_id``; the truth
+(``<landing>/_truth/records.parquet``) assigns it a ``person_id``.  A record is keyed by
+(source_system, source_table, source_record_id) in the map and by (source, table,
+record_id) in the truth.
+
+Everything is computed from group sizes, never by enumerating pairs: a group of ``n``
+records implies ``n*(n-1)/2`` pairs, and the true-positive pairs are the pairs inside each
+(customer, person) intersection.  The pairs that *touch* a subset of ``k`` of a group's
+``n`` records are ``n(n-1)/2 - (n-k)(n-k-1)/2``, which gives the per-hard-case slices.
+
+Rules (the landing contract, section "Ground truth"):
+
+* records tagged ``conflicting_duplicate_key`` in the truth are expected to be quarantined
+  by the warehouse: they are excluded from both sides and counted;
+* junk records (``person_id`` starting with ``J``) are each their own person: any merge
+  that involves one is a false merge;
+* metrics are computed on the records present in both the map and the truth; the records
+  missing on either side are counted (overall and per source table) and reported.
+
+Public API: :func:`evaluate_frames`, :func:`evaluate_warehouse`, :func:`format_report`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+QUARANTINE_TAG = "conflicting_duplicate_key"
+JUNK_PREFIX = "J"
+MAP_RELATION = "customer_identity_map"
+PRED_COLUMNS = ("source_system", "source_table", "source_record_id", "customer_id")
+TRUTH_COLUMNS = ("source", "table", "record_id", "person_id")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def evaluate_frames(pred_df: pd.DataFrame, truth_df: pd.DataFrame) -> dict[str, Any]:
+    """Evaluate a predicted assignment held in a DataFrame against a truth DataFrame.
+
+    ``pred_df``: source_system, source_table, source_record_id, customer_id (extra columns
+    ignored).  ``truth_df``: source, table, record_id, person_id and optionally hard_cases
+    (comma-separated tags).  Returns the dict described in :func:`_evaluate`.
+    """
+    _require(pred_df.columns, PRED_COLUMNS, "prediction")
+    _require(truth_df.columns, TRUTH_COLUMNS, "truth")
+    truth = truth_df.copy() if "hard_cases" in truth_df.columns else truth_df.assign(hard_cases="")
+    con = _connect()
+    try:
+        con.register("pred_frame", pred_df[list(PRED_COLUMNS)])
+        con.register("truth_frame", truth[[*TRUTH_COLUMNS, "hard_cases"]])
+        con.execute("create temp view pred_in as select * from pred_frame")
+        con.execute("create temp view truth_in as select * from truth_frame")
+        return _evaluate(con)
+    finally:
+        con.close()
+
+
+def evaluate_warehouse(
+    warehouse_path: str | Path, landing_path: str | Path, relation: str | None = None
+) -> dict[str, Any]:
+    """Evaluate the `customer_identity_map` of a DuckDB warehouse against `<landing>/_truth`.
+
+    The warehouse is attached read-only.  ``relation`` (``schema.table`` or ``table``)
+    overrides the lookup of the map; by default the one relation named
+    ``customer_identity_map`` is used (``main`` wins if several schemas hold one).
+    """
+    warehouse = Path(warehouse_path)
+    if not warehouse.exists():
+        raise FileNotFoundError(f"no warehouse at {warehouse}")
+    truth_path = _truth_records_path(landing_path)
+    con = _connect()
+    try:
+        con.execute(f"attach {_sql_str(str(warehouse))} as wh (read_only)")
+        schema, name = _find_map(con, relation)
+        con.execute(f'create temp view pred_in as select {", ".join(PRED_COLUMNS)} from wh."{schema}"."{name}"')
+        hard_cases = "coalesce(hard_cases, '')" if _has_hard_cases(con, truth_path) else "''"
+        con.execute(
+            f'create temp view truth_in as select source, "table", record_id, person_id, {hard_cases} as hard_cases '
+            f"from read_parquet({_sql_str(truth_path)}, union_by_name = true)"
+        )
+        result = _evaluate(con)
+        result["inputs"] = {"warehouse": str(warehouse), "map_relation": f"{schema}.{name}",
+                            "truth": truth_path}
+        return result
+    finally:
+        con.close()
+
+
+def format_report(result: dict[str, Any], max_slices: int | None = None) -> str:
+    """A readable, fixed-width rendering of an evaluation result."""
+    rc, pw, cl = result["records"], result["pairwise"], result["clusters"]
+    lines = []
+    if "inputs" in result:
+        lines.append(f"map   {result['inputs']['warehouse']} :: {result['inputs']['map_relation']}")
+        lines.append(f"truth {result['inputs']['truth']}")
+    lines += [
+        "",
+        "Records",
+        f"  {'in truth':<52}{rc['truth']:>12,}",
+        f"  {'in customer_identity_map':<52}{rc['map']:>12,}",
+        f"  {'excluded: conflicting_duplicate_key (quarantine)':<52}{rc['excluded_conflicting_duplicate_key']:>12,}"
+        f"   ({rc['conflicting_duplicate_key_in_map']:,} still in the map)",
+        f"  {'in truth, missing from the map':<52}{rc['missing_from_map']:>12,}",
+        f"  {'in the map, not in truth':<52}{rc['extra_in_map']:>12,}",
+        f"  {'evaluated (in both)':<52}{rc['evaluated']:>12,}",
+    ]
+    for label, key in (("truth keys with several rows", "duplicate_truth_keys"),
+                       ("truth keys with several persons", "truth_keys_with_several_persons"),
+                       ("map keys with several rows", "duplicate_map_keys"),
+                       ("map keys with several customers", "map_keys_with_several_customers"),
+                       ("map rows without customer_id (scored as singletons)", "map_rows_without_customer")):
+        if rc.get(key):
+            lines.append(f"  {'WARNING ' + label:<52}{rc[key]:>12,}")
+    for title, key in (("missing from the map", "missing_from_map_by_table"), ("not in truth", "extra_in_map_by_table")):
+        if result.get(key):
+            lines.append(f"  {title}, by table: " + ", ".join(f"{k} {v:,}" for k, v in result[key].items()))
+    lines += ["  " + line for line in textwrap.wrap(result["note"], 96)]
+    lines += [
+        "",
+        "Pairwise (cluster-implied)",
+        f"  precision {_fmt(pw['precision'])}   recall {_fmt(pw['recall'])}   F1 {_fmt(pw['f1'])}",
+        f"  true pairs {pw['true_pairs']:,}   predicted pairs {pw['predicted_pairs']:,}   "
+        f"true-positive pairs {pw['true_positive_pairs']:,}",
+        "",
+        "Clusters",
+        f"  {'customers':<40}{cl['customers']:>12,}",
+        f"  {'persons (each junk record is its own)':<40}{cl['persons']:>12,}",
+        f"  {'over-merged customers (2+ persons)':<40}{cl['over_merged_customers']:>12,}"
+        f"   ({cl['records_in_over_merged_customers']:,} records)",
+        f"  {'split persons (2+ customers)':<40}{cl['split_persons']:>12,}",
+        f"  {'exact-match persons':<40}{cl['exact_match_persons']:>12,}   rate {_fmt(cl['exact_match_rate'])}",
+        f"  {'largest customer / largest person':<40}{cl['largest_customer']:>12,} / {cl['largest_person']:,}",
+        f"  {'junk records merged with anything':<40}{cl['junk_records_merged']:>12,} of {cl['junk_records']:,}",
+    ]
+    for title, key in (("By hard case (pairs touching a record with the tag)", "by_hard_case"),
+                       ("By source table (pairs touching a record of the table)", "by_source_table")):
+        slices = result.get(key) or {}
+        if not slices:
+            continue
+        lines += ["", title, _slice_header()]
+        items = sorted(slices.items(), key=lambda kv: _sort_key(kv[1]))
+        for label, m in items[:max_slices] if max_slices else items:
+            lines.append(_slice_row(label, m))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- core
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Score the temp views ``pred_in`` and ``truth_in`` (see module docstring).
+
+    Returns ``records`` (counts, including missing / extra / excluded), ``note``,
+    ``missing_from_map_by_table`` / ``extra_in_map_by_table``, ``pairwise`` (precision,
+    recall, f1, true_pairs, predicted_pairs, true_positive_pairs), ``clusters``
+    (customers, persons, over_merged_customers, split_persons, exact_match_rate, junk ...),
+    ``by_hard_case`` and ``by_source_table`` (the same pairwise figures per slice).
+    """
+    con.execute("""
+        create or replace temp table truth_k as
+        with raw as (
+            select source::varchar as s, "table"::varchar as t, record_id::varchar as r,
+                   person_id::varchar as person_id, coalesce(hard_cases::varchar, '') as hard_cases
+            from truth_in
+        )
+        select s, t, r,
+               min(person_id) as person_id,
+               count(*) as n_rows,
+               count(distinct person_id) as n_persons,
+               list_sort(list_distinct(list_filter(
+                   list_transform(string_split(string_agg(hard_cases, ','), ','), lambda x: trim(x)),
+                   lambda x: x <> ''))) as tags
+        from raw group by s, t, r
+    """)
+    con.execute("""
+        create or replace temp table pred_k as
+        select source_system::varchar as s, source_table::varchar as t, source_record_id::varchar as r,
+               min(customer_id::varchar) as customer_id,
+               count(*) as n_rows,
+               count(distinct customer_id) as n_customers
+        from pred_in group by all
+    """)
+    con.execute(f"""
+        create or replace temp table excluded_k as
+        select s, t, r from truth_k where list_contains(tags, '{QUARANTINE_TAG}')
+    """)
+    con.execute(f"""
+        create or replace temp table ev as
+        select tk.s, tk.t, tk.r,
+               coalesce(pk.customer_id, '<none>|' || tk.s || '/' || tk.t || '/' || tk.r) as customer,
+               case when tk.person_id is null or starts_with(tk.person_id, '{JUNK_PREFIX}')
+                    then coalesce(tk.person_id, '<none>') || '|' || tk.s || '/' || tk.t || '/' || tk.r
+                    else tk.person_id end as person,
+               coalesce(starts_with(tk.person_id, '{JUNK_PREFIX}'), false) as is_junk,
+               tk.tags
+        from truth_k tk
+        join pred_k pk using (s, t, r)
+        anti join excluded_k using (s, t, r)
+    """)
+
+    def scalar(sql: str) -> int:
+        return int(con.execute(sql).fetchall()[0][0] or 0)
+
+    records = {
+        "truth": scalar("select count(*) from truth_k"),
+        "map": scalar("select count(*) from pred_k"),
+        "excluded_conflicting_duplicate_key": scalar("select count(*) from excluded_k"),
+        "conflicting_duplicate_key_in_map": scalar("select count(*) from excluded_k semi join pred_k using (s, t, r)"),
+        "missing_from_map": scalar(
+            "select count(*) from truth_k anti join pred_k using (s, t, r) anti join excluded_k using (s, t, r)"),
+        "extra_in_map": scalar(
+            "select count(*) from pred_k anti join truth_k using (s, t, r)"),
+        "evaluated": scalar("select count(*) from ev"),
+        "duplicate_truth_keys": scalar("select count(*) from truth_k where n_rows > 1"),
+        "truth_keys_with_several_persons": scalar("select count(*) from truth_k where n_persons > 1"),
+        "duplicate_map_keys": scalar("select count(*) from pred_k where n_rows > 1"),
+        "map_keys_with_several_customers": scalar("select count(*) from pred_k where n_customers > 1"),
+        "map_rows_without_customer": scalar("select count(*) from pred_k where customer_id is null"),
+    }
+
+    def by_table(sql: str) -> dict[str, int]:
+        rows = con.execute(f"select s || '/' || t, count(*) from ({sql}) group by 1 order by 1").fetchall()
+        return {k: int(v) for k, v in rows}
+
+    missing_by_table = by_table(
+        "select s, t from truth_k anti join pred_k using (s, t, r) anti join excluded_k using (s, t, r)")
+    extra_by_table = by_table("select s, t from pred_k anti join truth_k using (s, t, r)")
+
+    # group sizes: customers, persons and their intersections
+    con.execute("""
+        create or replace temp table g_cp as
+        select customer, person, count(*) as n from ev group by customer, person
+    """)
+    con.execute("""
+        create or replace temp table g_c as
+        select customer, sum(n)::bigint as n, count(*) as n_persons from g_cp group by customer
+    """)
+    con.execute("""
+        create or replace temp table g_p as
+        select p.person, p.n, p.n_customers,
+               (p.n_customers = 1 and c.n = p.n) as exact
+        from (select person, sum(n)::bigint as n, count(*) as n_customers, min(customer) as customer
+              from g_cp group by person) p
+        join g_c c using (customer)
+    """)
+
+    # the whole evaluation is the slice that holds every record
+    overall = _slices(con, "select s, t, r, 'all' as label from ev").get("all", _empty_slice())
+    pairwise = {k: overall[k] for k in ("precision", "recall", "f1", "true_pairs", "predicted_pairs",
+                                        "true_positive_pairs")}
+    clusters = {
+        "customers": scalar("select count(*) from g_c"),
+        "persons": scalar("select count(*) from g_p"),
+        "over_merged_customers": scalar("select count(*) from g_c where n_persons > 1"),
+        "records_in_over_merged_customers": scalar("select coalesce(sum(n), 0) from g_c where n_persons > 1"),
+        "split_persons": scalar("select count(*) from g_p where n_customers > 1"),
+        "exact_match_persons": scalar("select count(*) from g_p where exact"),
+        "exact_match_rate": None,
+        "largest_customer": scalar("select coalesce(max(n), 0) from g_c"),
+        "largest_person": scalar("select coalesce(max(n), 0) from g_p"),
+        "junk_records": scalar("select count(*) from ev where is_junk"),
+        "junk_records_merged": scalar(
+            "select count(*) from ev join g_c using (customer) where ev.is_junk and g_c.n > 1"),
+    }
+    clusters["exact_match_rate"] = _ratio(clusters["exact_match_persons"], clusters["persons"])
+
+    by_hard_case = _slices(con, "select s, t, r, unnest(tags) as label from ev")
+    by_source_table = _slices(con, "select s, t, r, s || '/' || t as label from ev")
+
+    excluded = records["excluded_conflicting_duplicate_key"]
+    note = (f"metrics on the {records['evaluated']:,} records present in both the map and the truth; "
+            f"{records['missing_from_map']:,} truth records missing from the map and "
+            f"{records['extra_in_map']:,} map records not in truth are left out; "
+            f"{excluded:,} '{QUARANTINE_TAG}' records excluded (expected quarantined)")
+    return {
+        "records": records,
+        "note": note,
+        "missing_from_map_by_table": missing_by_table,
+        "extra_in_map_by_table": extra_by_table,
+        "pairwise": pairwise,
+        "clusters": clusters,
+        "by_hard_case": by_hard_case,
+        "by_source_table": by_source_table,
+    }
+
+
+def _touching(n: str, k: str) -> str:
+    """SQL: pairs among n records that involve at least one of k marked records."""
+    return f"({n} * ({n} - 1) // 2 - ({n} - {k}) * ({n} - {k} - 1) // 2)"
+
+
+def _slices(con: duckdb.DuckDBPyConnection, slice_sql: str) -> dict[str, dict[str, Any]]:
+    """Pairwise figures per label for the records listed by ``slice_sql`` (s, t, r, label).
+
+    predicted pairs = customer pairs touching a labelled record, true pairs = person pairs
+    touching one, true positives = intersection pairs touching one: so precision answers "of
+    the merges involving tag X, how many were right" and recall "of the true links
+    involving tag X, how many were found".
+    """
+    rows = con.execute(f"""
+        with sl as (select distinct s, t, r, label from ({slice_sql}) where label is not null),
+        x as (select sl.label, ev.customer, ev.person from sl join ev using (s, t, r)),
+        x_c as (select label, customer, count(*) as k from x group by all),
+        x_p as (select label, person, count(*) as k from x group by all),
+        x_cp as (select label, customer, person, count(*) as k from x group by all),
+        c as (
+            select label, sum({_touching('g.n', 'x_c.k')})::bigint as predicted_pairs,
+                   count(*) filter (where g.n_persons > 1) as over_merged_customers
+            from x_c join g_c g using (customer) group by label
+        ),
+        p as (
+            select label, count(*) as persons, sum(x_p.k)::bigint as records,
+                   sum({_touching('g.n', 'x_p.k')})::bigint as true_pairs,
+                   count(*) filter (where g.n_customers > 1) as split_persons,
+                   count(*) filter (where g.exact) as exact_match_persons
+            from x_p join g_p g using (person) group by label
+        ),
+        cp as (
+            select label, sum({_touching('g.n', 'x_cp.k')})::bigint as true_positive_pairs
+            from x_cp join g_cp g using (customer, person) group by label
+        )
+        select label, p.records, p.persons, p.true_pairs, c.predicted_pairs, cp.true_positive_pairs,
+               c.over_merged_customers, p.split_persons, p.exact_match_persons
+        from p join c using (label) join cp using (label)
+        order by label
+    """).fetchall()
+    out: dict[str, dict[str, Any]] = {}
+    for (label, records, persons, true_pairs, predicted, tp, over, split, exact) in rows:
+        true_pairs, predicted, tp = int(true_pairs), int(predicted), int(tp)
+        precision, recall = _ratio(tp, predicted), _ratio(tp, true_pairs)
+        out[label] = {
+            "records": int(records), "persons": int(persons),
+            "precision": precision, "recall": recall, "f1": _f1(precision, recall),
+            "true_pairs": true_pairs, "predicted_pairs": predicted, "true_positive_pairs": tp,
+            "false_positive_pairs": predicted - tp, "false_negative_pairs": true_pairs - tp,
+            "over_merged_customers": int(over), "split_persons": int(split),
+            "exact_match_rate": _ratio(int(exact), int(persons)),
+        }
+    return out
+
+
+def _empty_slice() -> dict[str, Any]:
+    return {"precision": None, "recall": None, "f1": None, "true_pairs": 0, "predicted_pairs": 0,
+            "true_positive_pairs": 0}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _f1(p: float | None, r: float | None) -> float | None:
+    if p is None or r is None:
+        return None
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _require(columns, needed, what: str) -> None:
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise ValueError(f"{what} frame lacks column(s) {missing}; has {list(columns)}")
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _truth_records_path(landing_path: str | Path) -> str:
+    base = Path(landing_path) / "_truth"
+    file, folder = base / "records.parquet", base / "records"
+    if file.is_file():
+        return str(file)
+    for d in (file, folder):  # a folder of parquet parts is fine too
+        if d.is_dir():
+            return str(d / "**" / "*.parquet")
+    raise FileNotFoundError(f"no ground truth at {file} (only synthetic and benchmark landings have one)")
+
+
+def _has_hard_cases(con: duckdb.DuckDBPyConnection, truth_path: str) -> bool:
+    cols = con.execute(f"describe select * from read_parquet({_sql_str(truth_path)}, union_by_name = true)").fetchall()
+    return any(c[0] == "hard_cases" for c in cols)
+
+
+def _find_map(con: duckdb.DuckDBPyConnection, relation: str | None) -> tuple[str, str]:
+    if relation:
+        parts = relation.split(".")
+        schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[-1])
+    else:
+        schema, name = None, MAP_RELATION
+    rows = con.execute(
+        "select table_schema from information_schema.tables "
+        "where table_catalog = 'wh' and table_name = ? and (? is null or table_schema = ?) "
+        "order by table_schema <> 'main', table_schema",
+        [name, schema, schema],
+    ).fetchall()
+    if not rows:
+        raise LookupError(f"the warehouse has no relation {relation or MAP_RELATION!r}: build the marts first")
+    return rows[0][0], name
+
+
+def _fmt(x: float | None, digits: int = 5) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _slice_header() -> str:
+    return (f"  {'slice':<32}{'records':>9}{'true pairs':>12}{'pred pairs':>12}{'FP':>8}{'FN':>8}"
+            f"{'precision':>11}{'recall':>9}{'over-m.':>9}{'split':>7}")
+
+
+def _slice_row(label: str, m: dict[str, Any]) -> str:
+    return (f"  {label[:31]:<32}{m['records']:>9,}{m['true_pairs']:>12,}{m['predicted_pairs']:>12,}"
+            f"{m['false_positive_pairs']:>8,}{m['false_negative_pairs']:>8,}"
+            f"{_fmt(m['precision'], 4):>11}{_fmt(m['recall'], 4):>9}"
+            f"{m['over_merged_customers']:>9,}{m['split_persons']:>7,}")
+
+
+def _sort_key(m: dict[str, Any]) -> tuple:
+    # worst first: most false pairs of either kind, then by name (stable)
+    return (-(m["false_positive_pairs"] + m["false_negative_pairs"]), -m["records"])

@@ -1,0 +1,239 @@
+"""Match keys for identity resolution: names, emails, phones, postcodes, countries.
+
+Pure functions on pandas frames. Reference data (nicknames, blocked junk values, email domain
+typos and provider rules, country aliases and phone regions) comes from the dbt seeds and is
+passed in as a `Reference`, so business users tune it in `seeds/` without touching code.
+
+Every normalizer works on the *distinct* values of a column and maps the result back, so the
+cost grows with the number of different values, not with the number of records.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+import jellyfish
+import pandas as pd
+import phonenumbers
+from unidecode import unidecode
+
+_NOT_NAME = re.compile(r"[^a-z\s]")
+_SPACES = re.compile(r"\s+")
+_EMAIL = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$")
+_NON_DIGIT = re.compile(r"\D")
+
+
+@dataclass
+class Reference:
+    """Seed-driven reference data. Build with `Reference.from_frames(...)` or `Reference.empty()`."""
+
+    nicknames: dict[str, str] = field(default_factory=dict)          # folded nickname -> folded canonical
+    blocked_exact: dict[str, set[str]] = field(default_factory=dict)  # identifier type -> values
+    blocked_patterns: dict[str, list[str]] = field(default_factory=dict)  # identifier type -> fnmatch patterns
+    domain_typos: dict[str, str] = field(default_factory=dict)
+    providers: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)  # domain -> (canonical, dots, plus)
+    country_aliases: dict[str, str] = field(default_factory=dict)    # folded alias -> ISO-2
+    country_regions: dict[str, str] = field(default_factory=dict)    # ISO-2 -> phonenumbers region
+
+    @classmethod
+    def empty(cls) -> Reference:
+        return cls()
+
+    @classmethod
+    def from_frames(
+        cls,
+        nickname_pairs: pd.DataFrame | None = None,
+        blocked_identifier_values: pd.DataFrame | None = None,
+        email_domain_typos: pd.DataFrame | None = None,
+        email_provider_rules: pd.DataFrame | None = None,
+        country_phone_defaults: pd.DataFrame | None = None,
+    ) -> Reference:
+        ref = cls()
+        if nickname_pairs is not None:
+            # A nickname shared by two names (sam: samuel, samantha) maps to the alphabetically first,
+            # deterministically; the name comparison still sees the raw first names.
+            for row in nickname_pairs.sort_values(["nickname", "canonical_name"]).itertuples():
+                nick, canon = fold_name(row.nickname), fold_name(row.canonical_name)
+                if nick and canon:
+                    ref.nicknames.setdefault(nick, canon)
+        if blocked_identifier_values is not None:
+            for row in blocked_identifier_values.itertuples():
+                value = str(row.value).strip().lower()
+                if row.match_type == "pattern":
+                    ref.blocked_patterns.setdefault(row.identifier_type, []).append(
+                        value.replace("%", "*").replace("_", "?"))
+                else:
+                    ref.blocked_exact.setdefault(row.identifier_type, set()).add(value)
+        if email_domain_typos is not None:
+            ref.domain_typos = dict(zip(email_domain_typos.typo_domain.str.lower(),
+                                        email_domain_typos.correct_domain.str.lower()))
+        if email_provider_rules is not None:
+            for row in email_provider_rules.itertuples():
+                ref.providers[str(row.domain).lower()] = (
+                    str(row.canonical_domain).lower(), _as_bool(row.ignores_dots), _as_bool(row.supports_plus_tags))
+        if country_phone_defaults is not None:
+            for row in country_phone_defaults.itertuples():
+                code = str(row.country_code).upper()
+                ref.country_regions[code] = str(row.default_region).upper()
+                ref.country_aliases[code.lower()] = code
+                for alias in str(row.aliases or "").split("|"):
+                    if alias.strip():
+                        ref.country_aliases[_fold(alias)] = code
+                ref.country_aliases[_fold(str(row.country_name))] = code
+        return ref
+
+    def is_blocked(self, identifier_type: str, value: str | None) -> bool:
+        if value is None:
+            return False
+        for kind in (identifier_type, "any"):
+            if value in self.blocked_exact.get(kind, ()):
+                return True
+            if any(fnmatchcase(value, p) for p in self.blocked_patterns.get(kind, ())):
+                return True
+        return False
+
+
+def _as_bool(value) -> bool:
+    return str(value).strip().lower() in ("true", "t", "1", "yes")
+
+
+def _fold(value: str) -> str:
+    return _SPACES.sub(" ", unidecode(value).lower()).strip()
+
+
+def fold_name(value: str | None) -> str | None:
+    """Unicode-folded, lowercase letters and single spaces: 'Ștefan' -> 'stefan', "D'Alessandro" -> 'dalessandro'."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = unidecode(str(value)).lower().replace("-", " ").replace("'", "").replace("’", "")
+    text = _SPACES.sub(" ", _NOT_NAME.sub("", text)).strip()
+    return text or None
+
+
+def split_full_name(full_name: str | None) -> tuple[str | None, str | None]:
+    """'Anna Maria Rossi' -> ('Anna', 'Maria Rossi'); one word -> (word, None). Order is left to the matcher."""
+    if full_name is None or (isinstance(full_name, float) and pd.isna(full_name)):
+        return None, None
+    parts = str(full_name).split()
+    if not parts:
+        return None, None
+    return parts[0], (" ".join(parts[1:]) or None)
+
+
+def normalize_email(value: str | None, ref: Reference) -> str | None:
+    """Lowercase, trimmed, typo'd domains fixed, provider dots/plus-tags removed; None if malformed or blocked."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    email = str(value).strip().lower()
+    if not _EMAIL.match(email):
+        return None
+    local, domain = email.rsplit("@", 1)
+    domain = ref.domain_typos.get(domain, domain)
+    canonical, ignores_dots, plus_tags = ref.providers.get(domain, (domain, False, True))
+    if plus_tags and "+" in local:
+        local = local.split("+", 1)[0]
+    if ignores_dots:
+        local = local.replace(".", "")
+    if not local:
+        return None
+    email = f"{local}@{canonical}"
+    if ref.is_blocked("email", email) or ref.is_blocked("email", str(value).strip().lower()):
+        return None
+    return email
+
+
+def normalize_phone(value: str | None, region: str | None, fallback_regions: tuple[str, ...], ref: Reference
+                    ) -> tuple[str | None, str | None]:
+    """(E.164, national significant number) via phonenumbers.
+
+    The record's region is tried first; without one, every region in `fallback_regions` is tried.
+    E.164 is set only when exactly one valid reading exists; the national number is set when all
+    valid readings agree on it (e.g. '0912 345 678' is valid in Vietnam and Taiwan: no E.164, but
+    the national number '912345678' still helps the fuzzy matcher). Blocked or invalid: (None, None).
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None, None
+    raw = str(value).strip()
+    digits = _NON_DIGIT.sub("", raw)
+    if len(digits) < 6 or ref.is_blocked("phone", digits):
+        return None, None
+    candidates = (region,) if region else fallback_regions
+    found: set[tuple[str, str]] = set()
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(raw, candidate)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            found.add((phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                       str(number.national_number)))
+        if raw.startswith("+"):
+            break
+    if not found:
+        return None, None
+    national = {n for _, n in found}
+    national_number = national.pop() if len(national) == 1 else None
+    if national_number and ref.is_blocked("phone", national_number):
+        return None, None
+    if len(found) != 1:
+        return None, national_number
+    e164 = next(iter(found))[0]
+    return (None, None) if ref.is_blocked("phone", e164.lstrip("+")) else (e164, national_number)
+
+
+def _map_unique(series: pd.Series, func) -> pd.Series:
+    uniques = series.dropna().unique()
+    mapping = {v: func(v) for v in uniques}
+    return series.map(mapping).astype(object).where(series.notna(), None)
+
+
+def normalize_records(records: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """Add match keys to identity records (see int_identity__records for the columns)."""
+    out = records.copy()
+    for col in ("first_name", "last_name", "full_name", "email", "phone", "street", "city", "postcode", "country"):
+        if col not in out.columns:
+            out[col] = None
+
+    # names: a full name fills first/last where those are empty
+    split = out["full_name"].map(split_full_name)
+    first = out["first_name"].where(out["first_name"].notna(), split.map(lambda s: s[0]))
+    last = out["last_name"].where(out["last_name"].notna(), split.map(lambda s: s[1]))
+    out["first_name_norm"] = _map_unique(first, fold_name)
+    out["last_name_norm"] = _map_unique(last, fold_name)
+    full = (out["first_name_norm"].fillna("") + " " + out["last_name_norm"].fillna("")).str.strip()
+    blocked_full = _map_unique(full.where(full != "", None), lambda v: ref.is_blocked("name", v))
+    for col in ("first_name_norm", "last_name_norm"):
+        blocked = _map_unique(out[col], lambda v: ref.is_blocked("name", v)).eq(True)
+        out[col] = out[col].where(~blocked & ~blocked_full.eq(True), None)
+    out["first_name_canonical"] = _map_unique(out["first_name_norm"], lambda v: ref.nicknames.get(v, v))
+    out["first_name_metaphone"] = _map_unique(out["first_name_norm"], lambda v: jellyfish.metaphone(v) or None)
+    out["last_name_metaphone"] = _map_unique(out["last_name_norm"], lambda v: jellyfish.metaphone(v) or None)
+
+    # emails
+    out["email_norm"] = _map_unique(out["email"], lambda v: normalize_email(v, ref))
+
+    # countries and phones
+    out["country_code"] = _map_unique(out["country"], lambda v: ref.country_aliases.get(_fold(str(v))))
+    present = out["country_code"].dropna().value_counts().index.tolist()
+    fallback = tuple(ref.country_regions.get(c, c) for c in present[:8])
+    regions = out["country_code"].map(lambda c: ref.country_regions.get(c, c) if isinstance(c, str) else None)
+    pairs = pd.Series(list(zip(out["phone"], regions)), index=out.index)
+    has_phone = out["phone"].notna()
+    out["phone_e164"] = None
+    out["phone_national"] = None
+    if has_phone.any():
+        unique_pairs = set(pairs[has_phone])
+        mapping = {p: normalize_phone(p[0], p[1], fallback, ref) for p in unique_pairs}
+        parsed = pairs[has_phone].map(mapping)
+        out.loc[has_phone, "phone_e164"] = parsed.map(lambda r: r[0])
+        out.loc[has_phone, "phone_national"] = parsed.map(lambda r: r[1])
+
+    # places
+    out["postcode_norm"] = _map_unique(
+        out["postcode"], lambda v: (None if ref.is_blocked("postcode", str(v).strip().lower())
+                                    else (re.sub(r"\s+", "", str(v)).upper() or None)))
+    out["city_norm"] = _map_unique(out["city"], fold_name)
+    out["street_norm"] = _map_unique(out["street"], lambda v: _fold(str(v)) or None)
+    return out

@@ -1,0 +1,114 @@
+"""Guardrailed clustering and stable ids (scv.clustering, scv.stable_ids)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from scv.clustering import Guardrails, cluster
+from scv.stable_ids import assign
+
+
+def _records(**columns):
+    n = len(next(iter(columns.values())))
+    base = {"record_key": [f"r{i}" for i in range(n)], "email_norm": [None] * n, "phone_e164": [None] * n,
+            "shop_customer_id": [None] * n, "date_of_birth": [None] * n}
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+def _exact(pairs, rule="email_and_name"):
+    return pd.DataFrame({"record_key_l": [a for a, _ in pairs], "record_key_r": [b for _, b in pairs],
+                         "rule": rule, "confidence": 0.99})
+
+
+def _fuzzy(pairs, p=0.9):
+    return pd.DataFrame({"record_key_l": [a for a, _ in pairs], "record_key_r": [b for _, b in pairs],
+                         "match_probability": p})
+
+
+NO_EDGES = pd.DataFrame(columns=["record_key_l", "record_key_r", "rule", "confidence"])
+NO_FUZZY = pd.DataFrame(columns=["record_key_l", "record_key_r", "match_probability"])
+
+
+def _customers(assignments):
+    return assignments.groupby("cluster_key")["record_key"].apply(lambda s: tuple(sorted(s))).tolist()
+
+
+def test_chaining_is_stopped_by_identifier_limits():
+    # a chain of fuzzy links through five records with five different phones: plain connected
+    # components makes one customer of all; the guardrail (max 2 phones on fuzzy merges) does not
+    records = _records(phone_e164=["+1", "+2", "+3", "+4", "+5"])
+    fuzzy = _fuzzy([("r0", "r1"), ("r1", "r2"), ("r2", "r3"), ("r3", "r4")])
+    plain, _ = cluster(records, NO_EDGES, fuzzy, Guardrails(enabled=False))
+    guarded, decisions = cluster(records, NO_EDGES, fuzzy, Guardrails())
+    assert len(_customers(plain)) == 1
+    assert max(len(c) for c in _customers(guarded)) <= 2
+    assert set(decisions.rejected_because.dropna()) == {"limit:phone_e164"}
+
+
+def test_two_accounts_never_merge_on_a_fuzzy_edge_alone():
+    records = _records(shop_customer_id=["s1", "s2"])
+    fuzzy_only, _ = cluster(records, NO_EDGES, _fuzzy([("r0", "r1")], 0.999), Guardrails())
+    assert len(_customers(fuzzy_only)) == 2
+    exact, _ = cluster(records, _exact([("r0", "r1")]), NO_FUZZY, Guardrails())
+    assert len(_customers(exact)) == 1
+
+
+def test_twins_with_different_birth_dates_stay_apart():
+    records = _records(date_of_birth=[pd.Timestamp("1990-01-01"), pd.Timestamp("1990-01-01"),
+                                      pd.Timestamp("1991-02-02")])
+    out, _ = cluster(records, NO_EDGES, _fuzzy([("r0", "r1"), ("r1", "r2")]), Guardrails())
+    assert sorted(_customers(out)) == [("r0", "r1"), ("r2",)]
+
+
+def test_size_ceiling_and_overrides():
+    records = _records(email_norm=[None] * 4)
+    out, _ = cluster(records, _exact([("r0", "r1"), ("r1", "r2"), ("r2", "r3")]), NO_FUZZY,
+                     Guardrails(max_cluster_size=2))
+    assert max(len(c) for c in _customers(out)) == 2
+    overrides = pd.DataFrame({"record_key_a": ["r0", "r2"], "record_key_b": ["r1", "r3"],
+                              "decision": ["must_not_link", "must_link"]})
+    out, _ = cluster(records, _exact([("r0", "r1")]), NO_FUZZY, Guardrails(), overrides)
+    assert sorted(_customers(out)) == [("r0",), ("r1",), ("r2", "r3")]
+
+
+def test_link_confidence_and_explanation():
+    records = _records(email_norm=["a", "a", None])
+    out, _ = cluster(records, _exact([("r0", "r1")]), _fuzzy([("r1", "r2")], 0.8), Guardrails())
+    out = out.set_index("record_key")
+    assert out.loc["r0", "linked_by"] == "email_and_name"
+    assert out.loc["r2", "linked_by"] == "fuzzy" and out.loc["r2", "link_confidence"] == 0.8
+    assert out.loc["r0", "cluster_confidence"] == 0.8
+
+
+def _clusters(mapping: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({"record_key": list(mapping), "cluster_key": list(mapping.values())})
+
+
+def test_stable_ids_rebuild_merge_split_and_new_records():
+    t1, t2, t3, t4 = (datetime(2025, 1, d) for d in (1, 2, 3, 4))
+    h1, _ = assign(_clusters({"a": "a", "b": "a", "c": "c", "d": "c", "e": "e"}), None, t1)
+    ids1 = dict(zip(h1.record_key, h1.customer_id))
+    # a rebuild from nothing with the same input gives the same ids; with history, nothing changes
+    fresh, _ = assign(_clusters({"a": "a", "b": "a", "c": "c", "d": "c", "e": "e"}), None, t2)
+    assert dict(zip(fresh.record_key, fresh.customer_id)) == ids1
+    h2, changes2 = assign(_clusters({"a": "a", "b": "a", "c": "c", "d": "c", "e": "e"}), h1, t2)
+    assert len(changes2) == 0 and h2.equals(h1)
+    # new records: unchanged customers keep their ids
+    h3, changes3 = assign(_clusters({"a": "a", "b": "a", "c": "c", "d": "c", "e": "e", "f": "f", "g": "a"}), h2, t3)
+    cur3 = dict(zip(h3[h3.valid_to.isna()].record_key, h3[h3.valid_to.isna()].customer_id))
+    assert all(cur3[k] == ids1[k] for k in ids1)
+    assert cur3["g"] == ids1["a"]
+    assert list(changes3.change_type) == ["new"]
+    # merge keeps the oldest id; split leaves the id with the larger part
+    h4, changes4 = assign(_clusters({"a": "a", "b": "a", "c": "a", "d": "d", "e": "a", "f": "f", "g": "a"}), h3, t4)
+    cur4 = dict(zip(h4[h4.valid_to.isna()].record_key, h4[h4.valid_to.isna()].customer_id))
+    assert cur4["a"] == cur4["c"] == cur4["e"] == min(ids1["a"], ids1["c"], ids1["e"])
+    assert set(changes4.change_type) >= {"merged", "split"}
+    closed = h4[h4.valid_to.notna()]
+    assert set(closed.valid_to) == {t4}
+    # who was record c's customer at t2? the history answers
+    at_t2 = h4[(h4.record_key == "c") & (h4.valid_from <= t2) & (h4.valid_to.isna() | (h4.valid_to > t2))]
+    assert list(at_t2.customer_id) == [ids1["c"]]

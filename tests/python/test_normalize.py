@@ -1,0 +1,90 @@
+"""Match keys: names, emails, phones and junk values (scv.normalize) with the project's own seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scv.normalize import Reference, fold_name, normalize_email, normalize_phone, normalize_records, split_full_name
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.fixture(scope="module")
+def ref() -> Reference:
+    read = lambda name: pd.read_csv(SEEDS / f"{name}.csv", dtype=str, keep_default_na=False)  # noqa: E731
+    return Reference.from_frames(
+        nickname_pairs=read("nickname_pairs"), blocked_identifier_values=read("blocked_identifier_values"),
+        email_domain_typos=read("email_domain_typos"), email_provider_rules=read("email_provider_rules"),
+        country_phone_defaults=read("country_phone_defaults"))
+
+
+@pytest.mark.parametrize("raw,folded", [
+    ("Ștefan", "stefan"), ("  Nguyễn Thị ", "nguyen thi"), ("D'Alessandro", "dalessandro"),
+    ("Jean-Luc", "jean luc"), ("ROSSI", "rossi"), ("", None), (None, None), ("陳", "chen"),
+])
+def test_fold_name(raw, folded):
+    assert fold_name(raw) == folded
+
+
+def test_split_full_name():
+    assert split_full_name("Anna Maria Rossi") == ("Anna", "Maria Rossi")
+    assert split_full_name("Cher") == ("Cher", None)
+    assert split_full_name("  ") == (None, None)
+
+
+@pytest.mark.parametrize("raw,norm", [
+    (" Anna.Rossi@Gmail.COM ", "annarossi@gmail.com"),      # case, whitespace, gmail dots
+    ("a.rossi+shop@googlemail.com", "arossi@gmail.com"),    # plus tag, googlemail
+    ("anna.rossi@gmial.com", "annarossi@gmail.com"),        # domain typo
+    ("anna.rossi@libero.it", "anna.rossi@libero.it"),       # dots matter outside gmail
+    ("anna.rossigmail.com", None),                           # malformed
+    ("anna@@gmail.com", None),
+    ("test@test.com", None),                                 # blocked junk
+    ("someone@example.com", None),                           # blocked pattern
+])
+def test_normalize_email(ref, raw, norm):
+    assert normalize_email(raw, ref) == norm
+
+
+@pytest.mark.parametrize("raw,region,e164", [
+    ("+39 312 345 6789", None, "+393123456789"),
+    ("0039 3123456789", "IT", "+393123456789"),
+    ("312 345 6789", "IT", "+393123456789"),
+    ("(201) 555-0123", "US", None),                          # 555-01xx is a blocked fictional range
+    ("(201) 536-2781", "US", "+12015362781"),
+    ("011 1 201 536 2781", "US", "+12015362781"),
+    ("07400 123456", "GB", "+447400123456"),
+    ("000000", "IT", None),                                  # blocked junk
+    ("call me", "IT", None),
+])
+def test_normalize_phone(ref, raw, region, e164):
+    assert normalize_phone(raw, region, ("US", "GB", "IT"), ref)[0] == e164
+
+
+def test_ambiguous_phone_keeps_national_number(ref):
+    e164, national = normalize_phone("0912 345 678", None, ("VN", "TW"), ref)
+    assert e164 is None and national == "912345678"
+
+
+def test_records_nicknames_and_junk(ref):
+    records = pd.DataFrame({
+        "record_key": ["a", "b", "c", "d"],
+        "source_table": ["contacts"] * 4,
+        "first_name": ["Bob", "Giuseppe", "Test", None],
+        "last_name": ["Smith", "Verdi", "Test", None],
+        "full_name": [None, None, None, "Beppe Verdi"],
+        "email": [None, None, "test@test.com", None],
+        "phone": [None, None, "000000", None],
+        "country": ["USA", "Italia", None, "IT"],
+    })
+    out = normalize_records(records, ref).set_index("record_key")
+    assert out.loc["a", "first_name_canonical"] == "robert"
+    assert out.loc["a", "country_code"] == "US"
+    assert out.loc["b", "country_code"] == "IT"
+    assert out.loc["d", "first_name_norm"] == "beppe" and out.loc["d", "last_name_norm"] == "verdi"
+    assert out.loc["d", "first_name_canonical"] == out.loc["b", "first_name_canonical"] == "giuseppe"
+    # junk names, emails and phones are never keys
+    assert out.loc["c", ["first_name_norm", "last_name_norm", "email_norm", "phone_e164"]].isna().all()
