@@ -8,7 +8,9 @@ rejected and kept with its reason, instead of silently chaining two people toget
 - per-identifier limits (a customer may hold at most N distinct emails, phones, shop accounts,
   birth dates; fuzzy edges have their own, stricter limits: e.g. two logged-in shop accounts are
   never merged on a fuzzy edge alone);
-- reviewed must-not-link pairs.
+- reviewed must-not-link pairs;
+- fuzzy edges below `fuzzy_min_probability` never merge (they are kept, and flag the records for
+  review, but a precision-first customer view does not act on a maybe).
 
 Because every merge is checked against the *whole* customer it would create, weak links cannot
 chain many people into a mega-cluster the way connected components do.
@@ -31,10 +33,13 @@ class Guardrails:
     fuzzy_limits: dict[str, int] = field(default_factory=lambda: {"email_norm": 3, "phone_e164": 2,
                                                                    "shop_customer_id": 1, "date_of_birth": 1})
     enabled: bool = True   # False: plain connected components (for measurement only)
+    # fuzzy edges below this probability are kept for review but never merge customers
+    fuzzy_min_probability: float = 0.99
 
     @classmethod
-    def from_seed(cls, limits: pd.DataFrame | None, max_cluster_size: int = 200) -> Guardrails:
-        g = cls(max_cluster_size=max_cluster_size)
+    def from_seed(cls, limits: pd.DataFrame | None, max_cluster_size: int = 200,
+                  fuzzy_min_probability: float = 0.99) -> Guardrails:
+        g = cls(max_cluster_size=max_cluster_size, fuzzy_min_probability=fuzzy_min_probability)
         if limits is not None and len(limits):
             g.limits = {r.identifier_type: int(r.max_per_customer) for r in limits.itertuples()}
             g.fuzzy_limits = {r.identifier_type: int(r.max_per_customer_fuzzy) for r in limits.itertuples()}
@@ -55,7 +60,7 @@ def _ordered_edges(exact: pd.DataFrame, fuzzy: pd.DataFrame, must_link: pd.DataF
                                     "rule": "fuzzy", "confidence": fuzzy.match_probability.astype(float),
                                     "kind": "fuzzy"}))
     if not frames:
-        return pd.DataFrame(columns=["record_key_l", "record_key_r", "rule", "confidence", "kind"])
+        return pd.DataFrame(columns=["record_key_l", "record_key_r", "rule", "confidence", "kind", "rank"])
     edges = pd.concat(frames, ignore_index=True)
     edges["rank"] = edges["rule"].map(rule_rank).fillna(len(rule_rank))
     return edges.sort_values(["rank", "confidence", "record_key_l", "record_key_r"],
@@ -69,6 +74,7 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
     assignments: record_key, cluster_key (the smallest record_key of the cluster), link_confidence
     (the strongest accepted edge touching the record; 1.0 for a record alone), linked_by (that
     edge's rule, or 'singleton'), cluster_confidence (the weakest edge that joined the cluster).
+    rejected_edge_count: edges touching the record that a guardrail refused.
     edge_decisions: every edge with accepted (bool) and the guardrail that rejected it.
     """
     keys = records["record_key"].tolist()
@@ -114,6 +120,9 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             continue
         ra, rb = find(a), find(b)
         reason = None
+        if e.kind == "fuzzy" and e.confidence < guardrails.fuzzy_min_probability:
+            reasons[i] = "below_fuzzy_threshold"
+            continue
         if ra != rb and guardrails.enabled and e.kind != "override":
             if size[ra] + size[rb] > guardrails.max_cluster_size:
                 reason = "cluster_size"
@@ -158,4 +167,15 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
         "cluster_confidence": [weakest[r] for r in roots],
     })
     decisions = edges.drop(columns=["rank"]).assign(accepted=accepted, rejected_because=reasons)
+    # per record: edges a guardrail refused (a fuzzy edge below the threshold is not a refusal: it was
+    # simply not evidence enough); customers holding such records are flagged for review
+    refused = [0] * n
+    for rec_l, rec_r, ok, why in zip(decisions.record_key_l, decisions.record_key_r, accepted, reasons):
+        if not ok and why not in ("unknown_record", "below_fuzzy_threshold"):
+            for key in (rec_l, rec_r):
+                if key in index:
+                    refused[index[key]] += 1
+    assignments["rejected_edge_count"] = pd.Series(refused, dtype="int64")
+    assignments = assignments.astype({"record_key": "string", "cluster_key": "string", "linked_by": "string",
+                                      "link_confidence": "float64", "cluster_confidence": "float64"})
     return assignments, decisions

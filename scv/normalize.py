@@ -236,4 +236,6 @@ def normalize_records(records: pd.DataFrame, ref: Reference) -> pd.DataFrame:
                                     else (re.sub(r"\s+", "", str(v)).upper() or None)))
     out["city_norm"] = _map_unique(out["city"], fold_name)
     out["street_norm"] = _map_unique(out["street"], lambda v: _fold(str(v)) or None)
-    return out
+    # explicit text types, so an empty source still yields VARCHAR columns (not NULL-typed ones)
+    text = [c for c in out.columns if out[c].dtype == object and c != "date_of_birth"]
+    return out.astype({c: "string" for c in text})

@@ -98,4 +98,5 @@ def assign(clusters: pd.DataFrame, history: pd.DataFrame | None, build_at: datet
     new_history["valid_from"] = pd.to_datetime(new_history["valid_from"])
     new_history["valid_to"] = pd.to_datetime(new_history["valid_to"])
     new_history["customer_first_issued_at"] = pd.to_datetime(new_history["customer_first_issued_at"])
-    return new_history[HISTORY_COLUMNS], pd.DataFrame(changes, columns=CHANGE_COLUMNS)
+    new_history = new_history[HISTORY_COLUMNS].astype({"record_key": "string", "customer_id": "string"})
+    return new_history, pd.DataFrame(changes, columns=CHANGE_COLUMNS)

@@ -19,7 +19,7 @@ open_periods as (
     group by record_key
 ),
 
-overlaps as (
+overlapping as (
     select
         a.record_key,
         'overlapping_periods' as problem
@@ -40,7 +40,7 @@ problems as (
 
     union all
 
-    select * from overlaps
+    select * from overlapping
 
     union all
 

@@ -1,6 +1,6 @@
 -- Governance rule 10: no customer above the size ceiling, no customer holding more distinct values
 -- of a limited identifier than identifier_limits allows. Returns the offending customers.
-{%- set max_size = var('identity_max_cluster_size', 200) -%}
+{% set max_size = var('identity_max_cluster_size', 200) %}
 with
 
 identity_map as (

@@ -23,7 +23,7 @@ def _exact(pairs, rule="email_and_name"):
                          "rule": rule, "confidence": 0.99})
 
 
-def _fuzzy(pairs, p=0.9):
+def _fuzzy(pairs, p=0.995):
     return pd.DataFrame({"record_key_l": [a for a, _ in pairs], "record_key_r": [b for _, b in pairs],
                          "match_probability": p})
 
@@ -76,11 +76,18 @@ def test_size_ceiling_and_overrides():
 
 def test_link_confidence_and_explanation():
     records = _records(email_norm=["a", "a", None])
-    out, _ = cluster(records, _exact([("r0", "r1")]), _fuzzy([("r1", "r2")], 0.8), Guardrails())
+    out, _ = cluster(records, _exact([("r0", "r1")]), _fuzzy([("r1", "r2")], 0.992), Guardrails())
     out = out.set_index("record_key")
     assert out.loc["r0", "linked_by"] == "email_and_name"
-    assert out.loc["r2", "linked_by"] == "fuzzy" and out.loc["r2", "link_confidence"] == 0.8
-    assert out.loc["r0", "cluster_confidence"] == 0.8
+    assert out.loc["r2", "linked_by"] == "fuzzy" and out.loc["r2", "link_confidence"] == 0.992
+    assert out.loc["r0", "cluster_confidence"] == 0.99   # the weakest link: the exact rule (0.99)
+
+
+def test_a_maybe_never_merges():
+    records = _records(email_norm=[None, None])
+    out, decisions = cluster(records, NO_EDGES, _fuzzy([("r0", "r1")], 0.9), Guardrails())
+    assert len(_customers(out)) == 2
+    assert list(decisions.rejected_because) == ["below_fuzzy_threshold"]
 
 
 def _clusters(mapping: dict[str, str]) -> pd.DataFrame:
@@ -112,3 +119,10 @@ def test_stable_ids_rebuild_merge_split_and_new_records():
     # who was record c's customer at t2? the history answers
     at_t2 = h4[(h4.record_key == "c") & (h4.valid_from <= t2) & (h4.valid_to.isna() | (h4.valid_to > t2))]
     assert list(at_t2.customer_id) == [ids1["c"]]
+
+
+def test_empty_inputs():
+    out, decisions = cluster(_records(email_norm=[]), NO_EDGES, NO_FUZZY, Guardrails())
+    assert len(out) == 0 and len(decisions) == 0
+    history, changes = assign(pd.DataFrame({"record_key": [], "cluster_key": []}), None, datetime(2025, 1, 1))
+    assert len(history) == 0 and len(changes) == 0

@@ -33,13 +33,13 @@ customer_flags as (
 
 final as (
     select
-        records.source_system,
-        records.source_table,
-        records.source_record_id,
-        records.record_key,
-        current_keys.customer_id,
+        cast(records.source_system as varchar) as source_system,
+        cast(records.source_table as varchar) as source_table,
+        cast(records.source_record_id as varchar) as source_record_id,
+        cast(records.record_key as varchar) as record_key,
+        cast(current_keys.customer_id as varchar) as customer_id,
         cast(clusters.link_confidence as double) as link_confidence,
-        clusters.linked_by,
+        cast(clusters.linked_by as varchar) as linked_by,
         cast(customer_flags.customer_identity_confidence as double) as customer_identity_confidence,
         (
             customer_flags.customer_identity_confidence < {{ var('identity_review_below', 0.95) }}

@@ -66,11 +66,11 @@ classified as (
 
 final as (
     select
-        build_at,
-        change_type,
-        customer_id,
-        previous_customer_id,
-        count(*) as record_count
+        cast(build_at as timestamp) as build_at,
+        cast(change_type as varchar) as change_type,
+        cast(customer_id as varchar) as customer_id,
+        cast(previous_customer_id as varchar) as previous_customer_id,
+        cast(count(*) as bigint) as record_count
     from classified
     group by build_at, change_type, customer_id, previous_customer_id
 )

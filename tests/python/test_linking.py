@@ -1,0 +1,282 @@
+"""The probabilistic linking engine (scv.linking) on tiny, hand-made frames.
+
+Scoring uses the model shipped in scv/models/ (no training), so the tests are fast and
+deterministic. Input values are already normalized, as scv.normalize would deliver them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import duckdb
+import jellyfish
+import pandas as pd
+import pytest
+
+from scv import linking
+
+# a few nickname -> canonical pairs (the normalizer reads them from seeds/nickname_pairs.csv)
+NICKNAMES = {"bob": "robert", "bobby": "robert", "bill": "william", "liz": "elizabeth", "kate": "katherine"}
+
+COMPARISONS = ["name", "date_of_birth", "email", "phone", "address"]
+
+
+def record(key: str, source: str = "crm", first: str | None = None, last: str | None = None,
+           dob: str | None = None, email: str | None = None, phone: str | None = None,
+           postcode: str | None = None, city: str | None = None, street: str | None = None,
+           shop_id: str | None = None) -> dict:
+    return {
+        "record_key": key, "source_system": source,
+        "first_name_norm": first, "last_name_norm": last,
+        "first_name_canonical": NICKNAMES.get(first, first) if first else None,
+        "first_name_metaphone": jellyfish.metaphone(first) if first else None,
+        "last_name_metaphone": jellyfish.metaphone(last) if last else None,
+        "date_of_birth": pd.Timestamp(dob) if dob else pd.NaT,
+        "email_norm": email, "phone_e164": phone, "postcode_norm": postcode, "city_norm": city,
+        "street_norm": street, "shop_customer_id": shop_id,
+    }
+
+
+def frame(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows))
+
+
+@pytest.fixture(scope="module")
+def model() -> linking.LinkModel:
+    return linking.load_model()
+
+
+def probability(edges: pd.DataFrame, a: str, b: str) -> float:
+    """The pair's probability (0.0 when the pair is not an edge at all)."""
+    lo, hi = sorted((a, b))
+    hit = edges[(edges["record_key_l"] == lo) & (edges["record_key_r"] == hi)]
+    return float(hit["match_probability"].iloc[0]) if len(hit) else 0.0
+
+
+def score(model, *rows: dict) -> pd.DataFrame:
+    return linking.predict_edges(frame(*rows), model, threshold=0.0)
+
+
+# --- the shipped model ------------------------------------------------------------------------
+
+def test_shipped_model_loads_and_is_complete(model):
+    assert model.training_records > 1000
+    assert 0 < model.probability_two_random_records_match < 1e-2
+    names = [c["output_column_name"] for c in model.splink_model["comparisons"]]
+    assert names == COMPARISONS
+    for comp in model.splink_model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if not level.get("is_null_level"):
+                assert isinstance(level["m_probability"], float) and isinstance(level["u_probability"], float)
+    assert model.splink_model["link_type"] == "dedupe_only"
+    assert model.splink_model["unique_id_column_name"] == "record_key"
+    assert set(model.term_frequencies) == set(linking.TF_SAVED_COLUMNS)
+
+
+def test_settings_are_splink_settings():
+    s = linking.settings()
+    assert s.link_type == "dedupe_only" and s.unique_id_column_name == "record_key"
+    assert s.retain_intermediate_calculation_columns
+    assert len(s.blocking_rules_to_generate_predictions) >= 8
+    assert [c.create_output_column_name() for c in s.comparisons] == COMPARISONS
+
+
+# --- hard cases that must link ----------------------------------------------------------------
+
+def test_nickname_links(model):
+    edges = score(model,
+                  record("crm:1", "crm", "robert", "hartley", "1980-04-02", "rhartley@example.org", "+447911123456"),
+                  record("shop:9", "shop", "bob", "hartley", "1980-04-02", "rhartley@example.org", "+447911123456"))
+    assert probability(edges, "crm:1", "shop:9") > 0.99
+
+
+def test_typo_in_last_name_links(model):
+    edges = score(model,
+                  record("crm:1", "crm", "jonathan", "harrington", "1975-11-30", postcode="SW1A1AA",
+                         city="london", street="10 downing street"),
+                  record("loyalty:2", "loyalty", "jonathan", "harringtom", "1975-11-30", postcode="SW1A1AA"))
+    assert probability(edges, "crm:1", "loyalty:2") > 0.99
+
+
+def test_swapped_first_and_last_name_links(model):
+    edges = score(model,
+                  record("crm:1", "crm", "john", "okafor", "1990-01-15", phone="+12025550143"),
+                  record("support:7", "support", "okafor", "john", "1990-01-15", phone="+12025550143"))
+    assert probability(edges, "crm:1", "support:7") > 0.99
+
+
+def test_unicode_folded_name_links(model):
+    # "José Núñez" and "Jose Nunez" are the same after the normalizer's Unicode folding
+    edges = score(model,
+                  record("crm:1", "crm", "jose", "nunez", "1968-07-09", "jnunez@example.es"),
+                  record("loyalty:3", "loyalty", "jose", "nunez", "1968-07-09", "jnunez@example.es"))
+    assert probability(edges, "crm:1", "loyalty:3") > 0.99
+
+
+def test_moved_address_with_same_name_dob_and_email_links(model):
+    edges = score(model,
+                  record("crm:1", "crm", "claire", "dubois", "1985-03-21", "claire.dubois@example.fr",
+                         postcode="75011", city="paris", street="12 rue oberkampf"),
+                  record("shop:4", "shop", "claire", "dubois", "1985-03-21", "claire.dubois@example.fr",
+                         postcode="69002", city="lyon", street="3 quai saint antoine"))
+    p = probability(edges, "crm:1", "shop:4")
+    assert p > 0.99
+    weights = json.loads(edges["comparison_weights"].iloc[0])
+    assert weights["address"] < 0  # the move counts against, and is outweighed
+
+
+def test_day_month_swapped_birth_date_links(model):
+    edges = score(model,
+                  record("crm:1", "crm", "giulia", "ferrara", "1991-03-07", phone="+393123456789"),
+                  record("loyalty:8", "loyalty", "giulia", "ferrara", "1991-07-03", phone="+393123456789"))
+    assert probability(edges, "crm:1", "loyalty:8") > 0.9
+
+
+# --- hard cases that must not link ------------------------------------------------------------
+
+def test_twins_do_not_link(model):
+    # same surname, birth date, address - and even the same phone and a family email
+    twin_a = record("crm:1", "crm", "anna", "moretti", "2001-05-05", "moretti.family@example.it", "+393331112222",
+                    postcode="20121", city="milano", street="via dante 4")
+    twin_b = record("crm:2", "crm", "chiara", "moretti", "2001-05-05", "moretti.family@example.it", "+393331112222",
+                    postcode="20121", city="milano", street="via dante 4")
+    edges = score(model, twin_a, twin_b)
+    assert probability(edges, "crm:1", "crm:2") < 0.5
+    plain = score(model, {**twin_a, "email_norm": None, "phone_e164": None},
+                  {**twin_b, "email_norm": None, "phone_e164": None})
+    assert probability(plain, "crm:1", "crm:2") < 0.5
+
+
+def test_shared_household_email_with_other_first_name_and_dob_does_not_link(model):
+    edges = score(model,
+                  record("shop:1", "shop", "mark", "jensen", "1970-02-14", "thejensens@example.com"),
+                  record("shop:2", "shop", "susan", "jensen", "1972-09-30", "thejensens@example.com"))
+    assert probability(edges, "shop:1", "shop:2") < 0.5
+
+
+def test_same_common_name_alone_is_not_enough(model):
+    edges = score(model,
+                  record("support:1", "support", "john", "smith"),
+                  record("ads:2", "ads", "john", "smith"))
+    assert probability(edges, "support:1", "ads:2") < 0.5
+
+
+# --- output contract --------------------------------------------------------------------------
+
+def _sample_frame() -> pd.DataFrame:
+    return frame(
+        record("shop:2", "shop", "bob", "hartley", "1980-04-02", "rhartley@example.org", shop_id="2"),
+        record("crm:1", "crm", "robert", "hartley", "1980-04-02", "rhartley@example.org", "+447911123456"),
+        record("loyalty:5", "loyalty", "robert", "hartley", "1980-04-02", phone="+447911123456"),
+        record("shop:3", "shop", "robert", "hartley", None, "rhartley@example.org", shop_id="3"),
+        record("email:4", "email", None, None, None, "someone.else@example.org"),
+    )
+
+
+def test_edges_shape_order_and_explanation(model):
+    edges = linking.predict_edges(_sample_frame(), model, threshold=0.5)
+    assert list(edges.columns) == list(linking.EDGE_COLUMNS)
+    assert len(edges) >= 3
+    assert (edges["record_key_l"] < edges["record_key_r"]).all()
+    assert edges[["record_key_l", "record_key_r"]].apply(tuple, axis=1).is_monotonic_increasing
+    assert (edges["match_probability"] >= 0.5).all()
+    prior_w = math.log2(model.probability_two_random_records_match / (1 - model.probability_two_random_records_match))
+    for _, e in edges.iterrows():
+        weights = json.loads(e["comparison_weights"])
+        assert list(weights) == COMPARISONS
+        # the explanation adds up to the edge's match weight (each part rounded to 4 decimals)
+        assert math.isclose(prior_w + sum(weights.values()), e["match_weight"], abs_tol=1e-2)
+        assert math.isclose(e["match_probability"], 1 / (1 + 2 ** -e["match_weight"]), rel_tol=1e-6)
+    assert linking.explain(edges.iloc[0])  # readable form
+
+
+def test_conflicting_accounts_are_flagged_not_dropped(model):
+    edges = linking.predict_edges(_sample_frame(), model, threshold=0.5)
+    pair = edges[(edges["record_key_l"] == "shop:2") & (edges["record_key_r"] == "shop:3")]
+    assert len(pair) == 1 and bool(pair["conflicting_accounts"].iloc[0])
+    assert pair["match_probability"].iloc[0] >= 0.5  # the probability is kept
+    others = edges.drop(pair.index)
+    assert not others["conflicting_accounts"].any()
+
+
+def test_predictions_are_deterministic(model):
+    records = _sample_frame()
+    first = linking.predict_edges(records, model, threshold=0.0)
+    second = linking.predict_edges(records.sample(frac=1.0, random_state=3), model, threshold=0.0)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_predict_leaves_callers_connections_alone(model, tmp_path):
+    warehouse = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    warehouse.execute("create table stg_crm__contacts as select 1 as contact_id")
+    before = warehouse.execute("select table_name from information_schema.tables order by 1").fetchall()
+    linking.predict_edges(_sample_frame(), model)
+    after = warehouse.execute("select table_name from information_schema.tables order by 1").fetchall()
+    assert after == before
+    for con in (warehouse, duckdb.default_connection() if callable(getattr(duckdb, "default_connection", None))
+                else duckdb):
+        names = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
+        assert not [n for n in names if n.startswith("__splink__")]
+    warehouse.close()
+
+
+def test_tiny_and_sparse_inputs(model):
+    empty = linking.predict_edges(_sample_frame().head(0), model)
+    assert list(empty.columns) == list(linking.EDGE_COLUMNS) and empty.empty
+    one = linking.predict_edges(_sample_frame().head(1), model)
+    assert one.empty
+    # optional columns may be absent altogether; string dates are accepted
+    sparse = pd.DataFrame({"record_key": ["a", "b"], "source_system": ["crm", "shop"],
+                           "email_norm": ["x.y@example.com", "x.y@example.com"],
+                           "date_of_birth": ["1990-01-01", None]})
+    edges = linking.predict_edges(sparse, model, threshold=0.0)
+    assert len(edges) == 1
+
+
+def test_bad_input_is_rejected(model):
+    with pytest.raises(ValueError, match="record_key"):
+        linking.predict_edges(pd.DataFrame({"source_system": ["crm"]}), model)
+    dup = pd.DataFrame({"record_key": ["a", "a"], "source_system": ["crm", "crm"]})
+    with pytest.raises(ValueError, match="unique"):
+        linking.predict_edges(dup, model)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+def _small_world(persons: int = 300, seed: int = 1) -> pd.DataFrame:
+    rng = random.Random(seed)
+    firsts = ["anna", "marco", "lucia", "peter", "sarah", "tom", "ioana", "mihai", "linh", "minh", "emma", "noah",
+              "olivia", "liam", "mia", "lucas", "sofia", "leon", "hannah", "paul"]
+    lasts = ["rossi", "bianchi", "smith", "jones", "popescu", "ionescu", "nguyen", "tran", "muller", "schmidt",
+             "brown", "taylor", "ferrari", "russo", "wilson", "davies", "stan", "pham", "weber", "wagner"]
+    rows = []
+    for i in range(persons):
+        f, s = rng.choice(firsts), rng.choice(lasts)
+        dob = pd.Timestamp("1950-01-01") + pd.Timedelta(days=rng.randrange(20000))
+        email = f"{f}.{s}{i}@example.com"
+        phone = f"+44770{i:07d}"
+        pc = f"PC{rng.randrange(5000):04d}"
+        for j in range(rng.choice([1, 2, 2, 3])):
+            ff = f if rng.random() > 0.1 else f[:-1] + "x"
+            rows.append(record(f"r{i}-{j}", rng.choice(["crm", "shop", "loyalty"]), ff, s,
+                               str(dob.date()) if rng.random() < 0.7 else None,
+                               email if rng.random() < 0.8 else None,
+                               phone if rng.random() < 0.6 else None,
+                               pc if rng.random() < 0.6 else None))
+    return frame(*rows)
+
+
+def test_train_save_load_roundtrip(tmp_path):
+    records = _small_world()
+    trained = linking.train(records, seed=42, max_pairs=1e5, min_em_pairs=50)
+    assert trained.training_records == len(records)
+    assert trained.metadata["em_sessions"] and trained.metadata["seed"] == 42
+    path = linking.save_model(trained, tmp_path / "model.json")
+    loaded = linking.load_model(path)
+    assert loaded.to_dict() == trained.to_dict()
+    edges = linking.predict_edges(records, loaded, threshold=0.9)
+    truth = {(a, b) for a, b in zip(edges["record_key_l"], edges["record_key_r"])
+             if a.split("-")[0] == b.split("-")[0]}
+    assert len(truth) / len(edges) > 0.95  # precision on an easy world
