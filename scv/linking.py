@@ -156,12 +156,16 @@ def _name_comparison(first_name_conflict_m: float | None = FIRST_NAME_CONFLICT_M
 
     first_present = f"{f_l} IS NOT NULL AND {f_r} IS NOT NULL"
     last_present = f"{s_l} IS NOT NULL AND {s_r} IS NOT NULL"
-    first_same = known(f"{f_l} = {f_r} OR first_name_canonical_l = first_name_canonical_r "
+    # canonical names may list alternatives ("samantha|samuel" for an ambiguous "sam"): any overlap
+    first_same = known(f"{f_l} = {f_r} OR list_has_any(first_name_canonicals_l, first_name_canonicals_r) "
                        f"OR first_name_compact_l = first_name_compact_r")
-    # one typing error, same sound, or very close (0.92: "shu mei" / "shu hui" are sisters, 0.886)
+    # one typing error, same sound, very close (0.92: "shu mei" / "shu hui" are sisters, 0.886), or a
+    # short form that begins the long one ("chris" / "christopher", nicknames missing from the seed)
     first_close = known(f"jaro_winkler_similarity({f_l}, {f_r}) >= 0.92 "
                         f"OR first_name_metaphone_l = first_name_metaphone_r "
-                        f"OR {_one_edit(f_l, f_r)}")
+                        f"OR {_one_edit(f_l, f_r)} "
+                        f"OR (length({f_l}) >= 3 AND starts_with({f_r}, {f_l})) "
+                        f"OR (length({f_r}) >= 3 AND starts_with({f_l}, {f_r}))")
     first_half_swap = known(f"{f_l} = {s_r} OR {s_l} = {f_r}")
     last_close = known(f"jaro_winkler_similarity({s_l}, {s_r}) >= 0.9 "
                        f"OR last_name_metaphone_l = last_name_metaphone_r "
@@ -479,6 +483,7 @@ select
     case when first_name_norm is not null and last_name_norm is not null
         then first_name_norm || ' ' || last_name_norm end as full_name_norm,
     nullif(regexp_replace(first_name_norm, '[^a-z]', '', 'g'), '') as first_name_compact,
+    string_split(coalesce(first_name_canonical, first_name_norm), '|') as first_name_canonicals,
     strftime(date_of_birth, '%Y%m%d') as dob_ymd,
     -- the subscriber part, comparable even when the country code was guessed or is unknown
     case

@@ -92,6 +92,19 @@ def test_nickname_links(model):
     assert probability(edges, "crm:1", "shop:9") > 0.99
 
 
+def test_ambiguous_and_unlisted_nicknames_link(model):
+    # the normalizer may list alternatives for an ambiguous nickname ("sam": samantha or samuel)
+    sam = {**record("shop:5", "shop", "sam", "okoro", "1988-08-08", "s.okoro@example.net"),
+           "first_name_canonical": "samantha|samuel"}
+    edges = score(model, record("crm:1", "crm", "samuel", "okoro", "1988-08-08", "s.okoro@example.net"), sam)
+    assert probability(edges, "crm:1", "shop:5") > 0.99
+    # a short form missing from the nickname seed still is no "unrelated first name"
+    edges = score(model,
+                  record("crm:2", "crm", "christopher", "lindqvist", "1979-12-01", phone="+46701234567"),
+                  record("support:6", "support", "chris", "lindqvist", "1979-12-01", phone="+46701234567"))
+    assert probability(edges, "crm:2", "support:6") > 0.99
+
+
 def test_typo_in_last_name_links(model):
     edges = score(model,
                   record("crm:1", "crm", "jonathan", "harrington", "1975-11-30", postcode="SW1A1AA",
