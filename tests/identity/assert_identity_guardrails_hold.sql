@@ -30,13 +30,29 @@ per_customer as (
 ),
 
 unpivoted as (
-    select customer_id, 'email_norm' as identifier_type, email_norm as distinct_values from per_customer
+    select
+        customer_id,
+        'email_norm' as identifier_type,
+        email_norm as distinct_values
+    from per_customer
     union all
-    select customer_id, 'phone_e164' as identifier_type, phone_e164 as distinct_values from per_customer
+    select
+        customer_id,
+        'phone_e164' as identifier_type,
+        phone_e164 as distinct_values
+    from per_customer
     union all
-    select customer_id, 'shop_customer_id' as identifier_type, shop_customer_id as distinct_values from per_customer
+    select
+        customer_id,
+        'shop_customer_id' as identifier_type,
+        shop_customer_id as distinct_values
+    from per_customer
     union all
-    select customer_id, 'date_of_birth' as identifier_type, date_of_birth as distinct_values from per_customer
+    select
+        customer_id,
+        'date_of_birth' as identifier_type,
+        date_of_birth as distinct_values
+    from per_customer
 ),
 
 violations as (

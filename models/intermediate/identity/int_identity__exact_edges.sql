@@ -176,11 +176,11 @@ all_edges as (
 
 ordered as (
     select
-        least(record_key_a, record_key_b) as record_key_l,
-        greatest(record_key_a, record_key_b) as record_key_r,
         rule,
         rule_rank,
-        confidence
+        confidence,
+        least(record_key_a, record_key_b) as record_key_l,
+        greatest(record_key_a, record_key_b) as record_key_r
     from all_edges
     where record_key_a != record_key_b
 ),

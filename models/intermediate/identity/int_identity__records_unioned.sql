@@ -66,24 +66,16 @@ web_visitors as (
 
 unioned as (
     select
-        'crm' as source_system,
-        'contacts' as source_table,
-        crm_contacts.contact_id as source_record_id,
-        crm_contacts.updated_at as observed_at,
-        crm_contacts.first_name,
-        crm_contacts.last_name,
-        cast(null as varchar) as full_name,
-        crm_contacts.email,
-        crm_contacts.phone,
-        crm_contacts.street,
-        crm_contacts.city,
-        crm_contacts.postcode,
-        crm_contacts.country,
-        crm_contacts.date_of_birth,
-        cast(null as varchar) as shop_customer_id,
-        crm_merges.surviving_contact_id as crm_surviving_contact_id,
-        cast(null as integer) as web_account_count,
-        crm_contacts.is_deleted
+        {{- identity_record_columns({
+            'source_system': "'crm'", 'source_table': "'contacts'",
+            'source_record_id': 'crm_contacts.contact_id', 'observed_at': 'crm_contacts.updated_at',
+            'first_name': 'crm_contacts.first_name', 'last_name': 'crm_contacts.last_name',
+            'email': 'crm_contacts.email', 'phone': 'crm_contacts.phone', 'street': 'crm_contacts.street',
+            'city': 'crm_contacts.city', 'postcode': 'crm_contacts.postcode', 'country': 'crm_contacts.country',
+            'date_of_birth': 'crm_contacts.date_of_birth',
+            'crm_surviving_contact_id': 'crm_merges.surviving_contact_id',
+            'is_deleted': 'crm_contacts.is_deleted',
+        }) }}
     from crm_contacts
     left join crm_merges
         on crm_contacts.contact_id = crm_merges.contact_id
@@ -91,162 +83,75 @@ unioned as (
     union all
 
     select
-        'shop' as source_system,
-        'customers' as source_table,
-        shop_customer_id as source_record_id,
-        updated_at as observed_at,
-        first_name,
-        last_name,
-        cast(null as varchar) as full_name,
-        email,
-        phone,
-        street,
-        city,
-        postcode,
-        country,
-        cast(null as date) as date_of_birth,
-        shop_customer_id,
-        cast(null as varchar) as crm_surviving_contact_id,
-        cast(null as integer) as web_account_count,
-        false as is_deleted
+        {{- identity_record_columns({
+            'source_system': "'shop'", 'source_table': "'customers'", 'source_record_id': 'shop_customer_id',
+            'observed_at': 'updated_at', 'first_name': 'first_name', 'last_name': 'last_name', 'email': 'email',
+            'phone': 'phone', 'street': 'street', 'city': 'city', 'postcode': 'postcode', 'country': 'country',
+            'shop_customer_id': 'shop_customer_id', 'is_deleted': 'false',
+        }) }}
     from shop_customers
 
     union all
 
     select
-        'shop' as source_system,
-        'orders' as source_table,
-        order_id as source_record_id,
-        created_at as observed_at,
-        first_name,
-        last_name,
-        cast(null as varchar) as full_name,
-        email,
-        phone,
-        shipping_street as street,
-        shipping_city as city,
-        shipping_postcode as postcode,
-        shipping_country as country,
-        cast(null as date) as date_of_birth,
-        shop_customer_id,
-        cast(null as varchar) as crm_surviving_contact_id,
-        cast(null as integer) as web_account_count,
-        false as is_deleted
+        {{- identity_record_columns({
+            'source_system': "'shop'", 'source_table': "'orders'", 'source_record_id': 'order_id',
+            'observed_at': 'created_at', 'first_name': 'first_name', 'last_name': 'last_name', 'email': 'email',
+            'phone': 'phone', 'street': 'shipping_street', 'city': 'shipping_city',
+            'postcode': 'shipping_postcode', 'country': 'shipping_country',
+            'shop_customer_id': 'shop_customer_id', 'is_deleted': 'false',
+        }) }}
     from shop_orders
 
     union all
 
     select
-        'loyalty' as source_system,
-        'members' as source_table,
-        card_id as source_record_id,
-        enrolled_at as observed_at,
-        first_name,
-        last_name,
-        cast(null as varchar) as full_name,
-        email,
-        phone,
-        cast(null as varchar) as street,
-        cast(null as varchar) as city,
-        postcode,
-        cast(null as varchar) as country,
-        date_of_birth,
-        cast(null as varchar) as shop_customer_id,
-        cast(null as varchar) as crm_surviving_contact_id,
-        cast(null as integer) as web_account_count,
-        false as is_deleted
+        {{- identity_record_columns({
+            'source_system': "'loyalty'", 'source_table': "'members'", 'source_record_id': 'card_id',
+            'observed_at': 'enrolled_at', 'first_name': 'first_name', 'last_name': 'last_name', 'email': 'email',
+            'phone': 'phone', 'postcode': 'postcode', 'date_of_birth': 'date_of_birth', 'is_deleted': 'false',
+        }) }}
     from loyalty_members
 
     union all
 
     select
-        'email' as source_system,
-        'subscribers' as source_table,
-        subscriber_id as source_record_id,
-        coalesce(opted_in_at, confirmed_at, unsubscribed_at) as observed_at,
-        first_name,
-        cast(null as varchar) as last_name,
-        cast(null as varchar) as full_name,
-        email,
-        cast(null as varchar) as phone,
-        cast(null as varchar) as street,
-        cast(null as varchar) as city,
-        cast(null as varchar) as postcode,
-        cast(null as varchar) as country,
-        cast(null as date) as date_of_birth,
-        cast(null as varchar) as shop_customer_id,
-        cast(null as varchar) as crm_surviving_contact_id,
-        cast(null as integer) as web_account_count,
-        false as is_deleted
+        {{- identity_record_columns({
+            'source_system': "'email'", 'source_table': "'subscribers'", 'source_record_id': 'subscriber_id',
+            'observed_at': 'coalesce(opted_in_at, confirmed_at, unsubscribed_at)', 'first_name': 'first_name',
+            'email': 'email', 'is_deleted': 'false',
+        }) }}
     from email_subscribers
 
     union all
 
     select
-        'support' as source_system,
-        'tickets' as source_table,
-        ticket_id as source_record_id,
-        created_at as observed_at,
-        cast(null as varchar) as first_name,
-        cast(null as varchar) as last_name,
-        full_name,
-        email,
-        phone,
-        cast(null as varchar) as street,
-        cast(null as varchar) as city,
-        cast(null as varchar) as postcode,
-        cast(null as varchar) as country,
-        cast(null as date) as date_of_birth,
-        cast(null as varchar) as shop_customer_id,
-        cast(null as varchar) as crm_surviving_contact_id,
-        cast(null as integer) as web_account_count,
-        false as is_deleted
+        {{- identity_record_columns({
+            'source_system': "'support'", 'source_table': "'tickets'", 'source_record_id': 'ticket_id',
+            'observed_at': 'created_at', 'full_name': 'full_name', 'email': 'email', 'phone': 'phone',
+            'is_deleted': 'false',
+        }) }}
     from support_tickets
 
     union all
 
     select
-        'ads' as source_system,
-        'leads' as source_table,
-        lead_id as source_record_id,
-        created_at as observed_at,
-        cast(null as varchar) as first_name,
-        cast(null as varchar) as last_name,
-        full_name,
-        email,
-        phone,
-        cast(null as varchar) as street,
-        cast(null as varchar) as city,
-        cast(null as varchar) as postcode,
-        cast(null as varchar) as country,
-        cast(null as date) as date_of_birth,
-        cast(null as varchar) as shop_customer_id,
-        cast(null as varchar) as crm_surviving_contact_id,
-        cast(null as integer) as web_account_count,
-        false as is_deleted
+        {{- identity_record_columns({
+            'source_system': "'ads'", 'source_table': "'leads'", 'source_record_id': 'lead_id',
+            'observed_at': 'created_at', 'full_name': 'full_name', 'email': 'email', 'phone': 'phone',
+            'is_deleted': 'false',
+        }) }}
     from ads_leads
 
     union all
 
     select
-        'web' as source_system,
-        'events' as source_table,
-        web_visitors.anonymous_id as source_record_id,
-        web_visitors.first_seen_at as observed_at,
-        cast(null as varchar) as first_name,
-        cast(null as varchar) as last_name,
-        cast(null as varchar) as full_name,
-        cast(null as varchar) as email,
-        cast(null as varchar) as phone,
-        cast(null as varchar) as street,
-        cast(null as varchar) as city,
-        cast(null as varchar) as postcode,
-        cast(null as varchar) as country,
-        cast(null as date) as date_of_birth,
-        web_logins.shop_customer_id,
-        cast(null as varchar) as crm_surviving_contact_id,
-        cast(coalesce(web_logins.account_count, 0) as integer) as web_account_count,
-        false as is_deleted
+        {{- identity_record_columns({
+            'source_system': "'web'", 'source_table': "'events'",
+            'source_record_id': 'web_visitors.anonymous_id', 'observed_at': 'web_visitors.first_seen_at',
+            'shop_customer_id': 'web_logins.shop_customer_id',
+            'web_account_count': 'cast(coalesce(web_logins.account_count, 0) as integer)', 'is_deleted': 'false',
+        }) }}
     from web_visitors
     left join web_logins
         on

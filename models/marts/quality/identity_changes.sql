@@ -23,7 +23,7 @@ transitions as (
     left join history as closed
         on
             opened.record_key = closed.record_key
-            and closed.valid_to = opened.valid_from
+            and opened.valid_from = closed.valid_to
 ),
 
 builds as (
@@ -39,8 +39,8 @@ surviving as (
     from builds
     inner join history
         on
-            history.valid_from <= builds.build_at
-            and (history.valid_to is null or history.valid_to > builds.build_at)
+            builds.build_at >= history.valid_from
+            and (history.valid_to is null or builds.build_at < history.valid_to)
 ),
 
 classified as (
@@ -50,7 +50,8 @@ classified as (
         transitions.previous_customer_id,
         transitions.record_key,
         case
-            when transitions.previous_customer_id is null and transitions.customer_first_issued_at = transitions.build_at
+            when
+                transitions.previous_customer_id is null and transitions.customer_first_issued_at = transitions.build_at
                 then 'new'
             when transitions.previous_customer_id is null then 'records_added'
             when surviving.customer_id is null then 'merged'
