@@ -47,8 +47,8 @@ class Guardrails:
 
 
 def _ordered_edges(exact: pd.DataFrame, fuzzy: pd.DataFrame, must_link: pd.DataFrame) -> pd.DataFrame:
-    rule_rank = {"must_link": 0, "crm_merge": 1, "shop_account": 2, "email_and_name": 3, "phone_and_name": 4,
-                 "email_only": 5}
+    rule_rank = {"must_link": 0, "crm_merge": 1, "shop_account": 2, "email_click": 3, "email_and_name": 4,
+                 "phone_and_name": 5, "email_only": 6}
     frames = []
     if len(must_link):
         frames.append(pd.DataFrame({"record_key_l": must_link.record_key_l, "record_key_r": must_link.record_key_r,

@@ -9,7 +9,7 @@
         ('observed_at', 'timestamp'), ('first_name', 'varchar'), ('last_name', 'varchar'),
         ('full_name', 'varchar'), ('email', 'varchar'), ('phone', 'varchar'), ('street', 'varchar'),
         ('city', 'varchar'), ('postcode', 'varchar'), ('country', 'varchar'), ('date_of_birth', 'date'),
-        ('shop_customer_id', 'varchar'), ('crm_surviving_contact_id', 'varchar'),
+        ('shop_customer_id', 'varchar'), ('email_subscriber_id', 'varchar'), ('crm_surviving_contact_id', 'varchar'),
         ('web_account_count', 'integer'), ('is_deleted', 'boolean'),
     ] -%}
     {%- for name, data_type in columns %}

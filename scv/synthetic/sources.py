@@ -73,8 +73,10 @@ def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person]
             start: datetime, end: datetime, registry: EmailRegistry) -> Batch:
     b = Batch()
     ids = Ids(chunk)
-    sessions: list[tuple] = []       # (anonymous_id, user_id, start, n_events, login_pos, device, utm index)
-    subscribers: list[tuple] = []    # (subscriber_id, active_from, active_to, open_p, hard_bounce, unsubscribed_at)
+    # (anonymous_id, user_id, start, n_events, login_pos, device, utm index, email click id or None)
+    sessions: list[tuple] = []
+    # (subscriber_id, active_from, active_to, open_p, hard_bounce, unsubscribed_at, a device of the person or None)
+    subscribers: list[tuple] = []
     orders_for_lines: list[tuple] = []  # (order_id, subtotal, n_lines)
     for p in people:
         loc = LOCALES[p.loc]
@@ -193,9 +195,11 @@ def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person]
                 _pos(rng, b, ids, p, random_time(rng, start, end), None)
 
         # --- web: devices (anonymous ids), sessions, logins ---
+        devices: list[str] = []
         if rng.random() < REACH["web"]:
             for _ in range(rng.choices((1, 2, 3), weights=(60, 30, 10))[0]):
                 anon = ids.next("anon-")
+                devices.append(anon)
                 device = rng.choice(("desktop", "mobile", "mobile", "tablet"))
                 n_sessions = 1 + _poisson(rng, 3)
                 for _ in range(n_sessions):
@@ -209,7 +213,7 @@ def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person]
                     if eligible and rng.random() < 0.35:
                         user = eligible[0]
                         login_pos = rng.randrange(n_events)
-                    sessions.append((anon, user, t, n_events, login_pos, device, rng.randrange(8)))
+                    sessions.append((anon, user, t, n_events, login_pos, device, rng.randrange(8), None))
                 b.truth_row("web", "events", anon, p.person_id, person_tags)
 
         # --- email subscribers (and their consent) ---
@@ -241,7 +245,8 @@ def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person]
             }, p.person_id, etags + person_tags)
             if status != "pending":
                 active_from = max(opted, start)
-                subscribers.append((sub_id, active_from, unsub or end, rng.betavariate(2, 6), hard_bounce, unsub))
+                subscribers.append((sub_id, active_from, unsub or end, rng.betavariate(2, 6), hard_bounce, unsub,
+                                    devices[0] if devices else None))
             _consent(rng, b, ids, p, "email", em, "marketing_email", opted, "email", "newsletter_signup",
                      "double_opt_in" if confirmed else "checkbox", doi_confirmed_at=confirmed)
             if unsub:
@@ -315,8 +320,9 @@ def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person]
 
     _junk(rng, b, ids, start, end)
     _order_lines(nprng, b, ids, orders_for_lines)
+    # email clicks open web sessions (tagged with the subscriber's click id) on the person's device
+    sessions.extend(_email_events(nprng, b, ids, subscribers, start, end))
     _web_events(nprng, b, ids, sessions, start, end)
-    _email_events(nprng, b, ids, subscribers, start, end)
     return b
 
 
@@ -487,6 +493,7 @@ def _web_events(nprng: np.random.Generator, b: Batch, ids: Ids, sessions: list, 
     login_pos = np.array([s[4] for s in sessions])
     device = np.array([s[5] for s in sessions], dtype=object)
     utm_i = np.array([s[6] for s in sessions])
+    click_id = np.array([s[7] for s in sessions], dtype=object)
     idx = np.repeat(np.arange(n), n_events)
     pos = np.arange(len(idx)) - np.repeat(np.cumsum(n_events) - n_events, n_events)
     gaps = nprng.integers(5, 240, size=len(idx)).astype("timedelta64[s]")
@@ -504,6 +511,10 @@ def _web_events(nprng: np.random.Generator, b: Batch, ids: Ids, sessions: list, 
     page = np.where(has_sku, np.char.add("https://shop.example.com/p/", sku.astype(str)).astype(object),
                     "https://shop.example.com/" + etype.astype(str).astype(object))
     first = pos == 0
+    clicked_in = first & (click_id[idx] != None)  # noqa: E711
+    if clicked_in.any():
+        page[clicked_in] = ("https://shop.example.com/sale?utm_source=newsletter&utm_medium=email"
+                            "&utm_campaign=monthly&mc_eid=" + click_id[idx][clicked_in].astype(str)).astype(object)
     utm = np.array(_UTM, dtype=object)[utm_i[idx]]
     utm_src = np.where(first, utm[:, 0], None)
     utm_med = np.where(first, utm[:, 1], None)
@@ -520,9 +531,15 @@ def _web_events(nprng: np.random.Generator, b: Batch, ids: Ids, sessions: list, 
     }, schema=TABLES_BY_KEY["web/events"].schema))
 
 
-def _email_events(nprng: np.random.Generator, b: Batch, ids: Ids, subscribers: list, start, end) -> None:
+def _email_events(nprng: np.random.Generator, b: Batch, ids: Ids, subscribers: list, start, end) -> list[tuple]:
+    """Campaign events; returns the web sessions that email clicks open (on a device of the subscriber).
+
+    A click lands on the shop with the ESP's click id in the URL (`mc_eid=<subscriber_id>`, as
+    Mailchimp's mc_eid or Klaviyo's _kx do), which is how a CDP ties an anonymous device to an
+    email subscriber.
+    """
     if not subscribers:
-        return
+        return []
     months = np.arange(np.datetime64(start, "M"), np.datetime64(end, "M") + 1)
     sends = (months.astype("datetime64[D]") + np.timedelta64(4, "D")).astype("datetime64[us]") + np.timedelta64(9, "h")
     sends = sends[(sends >= np.datetime64(start, "us")) & (sends <= np.datetime64(end, "us"))]
@@ -567,6 +584,14 @@ def _email_events(nprng: np.random.Generator, b: Batch, ids: Ids, subscribers: l
         cols["occurred_at"].append(np.minimum(sent_t[mask] + lag + jitter, np.datetime64(end, "us")))
         cols["bounce_type"].append(np.full(k, btype, dtype=object))
         cols["url"].append(np.full(k, "https://shop.example.com/sale" if etype == "click" else None, dtype=object))
+    device = np.array([s[6] for s in subscribers], dtype=object)
+    click_rows = np.flatnonzero(clicked & (device[si] != None))  # noqa: E711
+    click_times = np.minimum(sent_t + np.timedelta64(3900, "s"), np.datetime64(end, "us"))
+    click_sessions = [
+        (device[si[i]], None, click_times[i].astype("datetime64[us]").item(), 1 + int(extra), -1, "mobile", 5,
+         sub[si[i]])
+        for i, extra in zip(click_rows, nprng.poisson(2, size=len(click_rows)))
+    ]
     # unsubscribe events at the subscriber's unsubscribe time
     unsub = [(s[0], s[5]) for s in subscribers if s[5] is not None]
     if unsub:
@@ -582,3 +607,4 @@ def _email_events(nprng: np.random.Generator, b: Batch, ids: Ids, subscribers: l
     total = len(merged["subscriber_id"])
     merged["event_id"] = np.array([f"EE{ids.chunk:05d}{i:09d}" for i in range(total)], dtype=object)
     b.arrow["email/events"].append(pa.Table.from_pydict(merged, schema=TABLES_BY_KEY["email/events"].schema))
+    return click_sessions

@@ -4,6 +4,8 @@
 
     1. crm_merge          the CRM merged the contact into another (stg_crm__contact_merges)
     2. shop_account       an order placed by, or a web visitor logged into, a shop account
+    2b. email_click       a web visitor who arrived through a subscriber's email click (the ESP's click
+                          id, mc_eid, in the landing URL) belongs to that subscriber
     3. email_and_name     same normalized email and compatible names
     4. phone_and_name     same E.164 phone and compatible names
     5. email_only         same normalized email, one side without a first name, every named record of
@@ -75,6 +77,24 @@ shop_account as (
     where
         records.source_table in ('orders', 'events')
         and records.shop_customer_id is not null
+),
+
+email_click as (
+    select
+        records.record_key as record_key_a,
+        subscriber.record_key as record_key_b,
+        'email_click' as rule,
+        2 as rule_rank,
+        0.98 as confidence
+    from records
+    inner join records as subscriber
+        on
+            subscriber.source_system = 'email'
+            and subscriber.source_table = 'subscribers'
+            and records.email_subscriber_id = subscriber.source_record_id
+    where
+        records.source_system = 'web'
+        and records.email_subscriber_id is not null
 ),
 
 email_groups as (
@@ -166,6 +186,8 @@ all_edges as (
     select * from crm_merge
     union all
     select * from shop_account
+    union all
+    select * from email_click
     union all
     select * from email_and_name
     union all

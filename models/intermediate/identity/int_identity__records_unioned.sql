@@ -56,6 +56,20 @@ web_logins as (
     group by anonymous_id, shop_customer_id
 ),
 
+web_email_clicks as (
+    -- the email subscriber whose click id (mc_eid) a visitor's landing URL carried, most frequent first
+    select
+        anonymous_id,
+        {{ url_parameter('page_url', 'mc_eid') }} as email_subscriber_id,
+        row_number() over (
+            partition by anonymous_id
+            order by count(*) desc, {{ url_parameter('page_url', 'mc_eid') }} asc
+        ) as click_rank
+    from web_events
+    where {{ url_parameter('page_url', 'mc_eid') }} is not null
+    group by anonymous_id, {{ url_parameter('page_url', 'mc_eid') }}
+),
+
 web_visitors as (
     select
         web_events.anonymous_id,
@@ -150,6 +164,7 @@ unioned as (
             'source_system': "'web'", 'source_table': "'events'",
             'source_record_id': 'web_visitors.anonymous_id', 'observed_at': 'web_visitors.first_seen_at',
             'shop_customer_id': 'web_logins.shop_customer_id',
+            'email_subscriber_id': 'web_email_clicks.email_subscriber_id',
             'web_account_count': 'cast(coalesce(web_logins.account_count, 0) as integer)', 'is_deleted': 'false',
         }) }}
     from web_visitors
@@ -157,6 +172,10 @@ unioned as (
         on
             web_visitors.anonymous_id = web_logins.anonymous_id
             and web_logins.account_rank = 1
+    left join web_email_clicks
+        on
+            web_visitors.anonymous_id = web_email_clicks.anonymous_id
+            and web_email_clicks.click_rank = 1
 ),
 
 final as (
