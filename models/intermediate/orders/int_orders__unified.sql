@@ -19,6 +19,10 @@ customer_keys as (
     select * from {{ ref('int_identity__customer_keys') }}
 ),
 
+currency_rates as (
+    select * from {{ ref('currency_rates') }}
+),
+
 current_customers as (
     select
         record_key,
@@ -97,7 +101,7 @@ unioned as (
     select * from pos
 ),
 
-final as (
+with_revenue as (
     select
         unioned.order_key,
         unioned.source_system,
@@ -118,6 +122,7 @@ final as (
         unioned.sales_channel,
         unioned.store_id,
         unioned.landing_site,
+        currency_rates.rate_to_reporting,
         -- revenue is recognised for captured payments that were not cancelled
         (
             not unioned.is_cancelled
@@ -133,6 +138,15 @@ final as (
     from unioned
     left join current_customers
         on unioned.identity_record_key = current_customers.record_key
+    left join currency_rates
+        on unioned.currency = currency_rates.currency
+),
+
+final as (
+    select
+        *,
+        cast(net_revenue * rate_to_reporting as decimal(18, 2)) as net_revenue_reporting
+    from with_revenue
 )
 
 select * from final
