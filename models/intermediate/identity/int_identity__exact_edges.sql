@@ -11,8 +11,9 @@
     5. email_only         same normalized email, one side without a first name, every named record of
                           that email compatible with each other (a shared household email with two
                           different people on it links nothing by email alone), and the named side's
-                          first name written in the address's local part (the mailbox is theirs:
-                          `anna.rossi@` links a nameless record to Anna, not to Anna's husband)
+                          first name, or first initial and surname (`arossi@`), written in the
+                          address's local part (the mailbox is theirs: `anna.rossi@` links a
+                          nameless record to Anna, not to Anna's husband)
 
     "Compatible names": the first names agree (same nickname-canonical name, same metaphone, or
     Jaro-Winkler >= var identity_name_similarity), or are swapped with the last names; and the
@@ -120,8 +121,15 @@ email_pairs as (
         l.email_norm,
         {{ compatible_names('l', 'r', similarity) }} as names_compatible,
         l.first_name_norm is null or r.first_name_norm is null as one_side_nameless,
-        {{ dbt.position("replace(coalesce(l.first_name_norm, r.first_name_norm), ' ', '')",
-                        dbt.split_part('l.email_norm', "'@'", 1)) }} > 0 as named_side_in_address
+        (
+            {{ dbt.position("replace(coalesce(l.first_name_norm, r.first_name_norm), ' ', '')",
+                            dbt.split_part('l.email_norm', "'@'", 1)) }} > 0
+            or {{ dbt.position(
+                dbt.concat(["left(coalesce(l.first_name_norm, r.first_name_norm), 1)",
+                            "replace(replace(coalesce(l.last_name_norm, r.last_name_norm), ' ', ''), '-', '')"]),
+                "replace(replace(replace(" ~ dbt.split_part('l.email_norm', "'@'", 1) ~ ", '.', ''), '_', ''), '-', '')"
+            ) }} = 1
+        ) as named_side_in_address
     from keyed as l
     inner join keyed as r
         on
