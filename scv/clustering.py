@@ -22,9 +22,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-LIMITED = ("email_norm", "phone_e164", "shop_customer_id", "date_of_birth")
-
-
 @dataclass
 class Guardrails:
     max_cluster_size: int = 200
@@ -77,15 +74,20 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
     rejected_edge_count: edges touching the record that a guardrail refused.
     edge_decisions: every edge with accepted (bool) and the guardrail that rejected it.
     """
+    limited = sorted(set(guardrails.limits) | set(guardrails.fuzzy_limits))
+    unknown = [c for c in limited if c not in records.columns]
+    if unknown:
+        raise ValueError(f"identifier_limits names identifier types the identity records do not have: {unknown}; "
+                         f"use column names of int_identity__records (e.g. email_norm, phone_e164)")
     keys = records["record_key"].tolist()
     index = {k: i for i, k in enumerate(keys)}
     n = len(keys)
     parent = list(range(n))
     size = [1] * n
     values: list[dict[str, set]] = []
-    for row in records[["record_key", *[c for c in LIMITED if c in records.columns]]].itertuples(index=False):
+    for row in records[["record_key", *limited]].itertuples(index=False):
         v = {}
-        for c in LIMITED:
+        for c in limited:
             x = getattr(row, c, None)
             v[c] = {x} if x is not None and not pd.isna(x) else set()
         values.append(v)
@@ -145,7 +147,7 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
                 ra, rb = rb, ra
             parent[rb] = ra
             size[ra] += size[rb]
-            for c in LIMITED:
+            for c in limited:
                 values[ra][c] |= values[rb][c]
             weakest[ra] = min(weakest[ra], weakest[rb], float(e.confidence))
             if rb in forbidden:

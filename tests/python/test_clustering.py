@@ -126,3 +126,19 @@ def test_empty_inputs():
     assert len(out) == 0 and len(decisions) == 0
     history, changes = assign(pd.DataFrame({"record_key": [], "cluster_key": []}), None, datetime(2025, 1, 1))
     assert len(history) == 0 and len(changes) == 0
+
+
+def test_a_limit_on_any_record_column_is_enforced_and_an_unknown_one_is_a_clear_error():
+    import pytest
+
+    records = _records(postcode_norm=["1000", "2000", "1000"])
+    limits = pd.DataFrame({"identifier_type": ["postcode_norm"], "max_per_customer": [1],
+                           "max_per_customer_fuzzy": [1]})
+    assignments, decisions = cluster(records, _exact([("r0", "r1"), ("r0", "r2")]), _fuzzy([]),
+                                     Guardrails.from_seed(limits))
+    assert set(decisions.rejected_because.dropna()) == {"limit:postcode_norm"}
+    assert assignments.set_index("record_key").cluster_key.to_dict() == {"r0": "r0", "r1": "r1", "r2": "r0"}
+
+    unknown = limits.assign(identifier_type="loyalty_tier")
+    with pytest.raises(ValueError, match="loyalty_tier"):
+        cluster(records, _exact([]), _fuzzy([]), Guardrails.from_seed(unknown))
