@@ -88,3 +88,17 @@ def test_records_nicknames_and_junk(ref):
     assert out.loc["d", "first_name_canonical"] == out.loc["b", "first_name_canonical"] == "giuseppe"
     # junk names, emails and phones are never keys
     assert out.loc["c", ["first_name_norm", "last_name_norm", "email_norm", "phone_e164"]].isna().all()
+
+
+def test_the_email_syntax_is_the_same_in_staging_sql_and_in_the_normalizer():
+    """Staging flags invalid emails in SQL (macro is_valid_email); the normalizer re-checks in Python.
+    The two patterns are written twice (two languages), so this keeps them identical."""
+    import re
+    from pathlib import Path
+
+    from scv import normalize
+
+    macro = (Path(__file__).resolve().parents[2] / "macros" / "staging" / "cleaning.sql").read_text()
+    sql_pattern = re.search(r"duckdb__is_valid_email.*?regexp_full_match\([^,]+, '(.*?)'\)\s*$", macro,
+                            re.S | re.M).group(1).replace("''", "'")
+    assert "^" + sql_pattern + "$" == normalize._EMAIL.pattern
