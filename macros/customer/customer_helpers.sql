@@ -99,3 +99,9 @@
     ) as distinct_values
     group by {{ group_by | join(', ') }}
 {%- endmacro %}
+
+
+{#- share(numerator, denominator): numerator / denominator as a double; NULL when the denominator is 0. -#}
+{% macro share(numerator, denominator) -%}
+    cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0)
+{%- endmacro %}
