@@ -95,8 +95,10 @@ named as (
 name_candidates as (
     select
         {{- attribute_candidate_columns('name', {
-            'value': "trim(concat_ws(' ', case when first_name_norm is not null then display_first_name end,"
-                ~ " case when last_name_norm is not null then display_last_name end))",
+            'value': "case when first_name_norm is null and last_name_norm is null"
+                ~ " then trim(concat_ws(' ', display_first_name, display_last_name))"
+                ~ " else trim(concat_ws(' ', case when first_name_norm is not null then display_first_name end,"
+                ~ " case when last_name_norm is not null then display_last_name end)) end",
             'value_key': "case when first_name_norm is not null or last_name_norm is not null then "
                 ~ dbt.concat(["coalesce(first_name_norm, '')", "'|'", "coalesce(last_name_norm, '')"])
                 ~ " else lower(trim(concat_ws(' ', display_first_name, display_last_name))) end",
