@@ -29,10 +29,6 @@ landing_tables as (
     {{ landing_table_profiles() }}
 ),
 
-staged as (
-    {{ staged_row_counts() }}
-),
-
 quarantined as (
     select
         source_system,
@@ -43,6 +39,26 @@ quarantined as (
         ) as duplicate_rows
     from quarantine
     group by source_system, source_table
+),
+
+landing_counts as (
+    {{ landing_row_counts() }}
+),
+
+staged as (
+    -- landing rows minus quarantined rows (governance rule 13)
+    select
+        landing_counts.source_system,
+        landing_counts.source_table,
+        landing_counts.landing_rows,
+        landing_counts.invalid_value_rows,
+        landing_counts.landing_rows - coalesce(quarantined.quarantined_rows, 0) as staged_rows,
+        coalesce(landing_counts.rejected_birth_dates, 0) as rejected_birth_dates
+    from landing_counts
+    left join quarantined
+        on
+            landing_counts.source_system = quarantined.source_system
+            and landing_counts.source_table = quarantined.source_table
 ),
 
 customer_sizes as (
@@ -108,18 +124,16 @@ final as (
         cast(landing_tables.source_system as varchar) as source_system,
         cast(landing_tables.source_table as varchar) as source_table,
         cast(landing_tables.landing_file as varchar) as landing_file,
-        cast(staged.staged_rows + coalesce(quarantined.quarantined_rows, 0) as bigint) as landing_rows,
+        cast(staged.landing_rows as bigint) as landing_rows,
         cast(staged.staged_rows as bigint) as staged_rows,
         cast(coalesce(quarantined.quarantined_rows, 0) as bigint) as quarantined_rows,
-        cast({{ share(
-            'coalesce(quarantined.quarantined_rows, 0)',
-            'staged.staged_rows + coalesce(quarantined.quarantined_rows, 0)'
-        ) }} as double) as quarantine_rate,
+        cast(
+            {{ share('coalesce(quarantined.quarantined_rows, 0)', 'staged.landing_rows') }} as double
+        ) as quarantine_rate,
         cast(coalesce(quarantined.duplicate_rows, 0) as bigint) as duplicate_rows,
-        cast({{ share(
-            'coalesce(quarantined.duplicate_rows, 0)',
-            'staged.staged_rows + coalesce(quarantined.quarantined_rows, 0)'
-        ) }} as double) as duplicate_rate,
+        cast(
+            {{ share('coalesce(quarantined.duplicate_rows, 0)', 'staged.landing_rows') }} as double
+        ) as duplicate_rate,
         cast(staged.invalid_value_rows as bigint) as invalid_value_rows,
         cast({{ share('staged.invalid_value_rows', 'staged.staged_rows') }} as double) as invalid_value_rate,
         cast(
