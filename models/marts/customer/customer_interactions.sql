@@ -1,7 +1,7 @@
 -- The customer journey: one row per interaction across channels (web events, including those
 -- before the visitor logged in; shop orders and refunds; store visits; email events; support
 -- tickets; lead forms; consent changes). Raw web and email events older than the retention window
--- (governance rule 6, macro retention_cutoff) are replaced by monthly aggregate rows per customer,
+-- (governance rule 6, int_governance__retention_window) are replaced by monthly aggregate rows per customer,
 -- channel and type. See the `customer_journey` doc block.
 with
 
@@ -50,7 +50,7 @@ current_customers as (
 ),
 
 retention as (
-    select {{ retention_cutoff() }} as cutoff_at
+    select * from {{ ref('int_governance__retention_window') }}
 ),
 
 web_detail as (

@@ -16,7 +16,7 @@ touches as (
 ),
 
 retention as (
-    select {{ retention_cutoff() }} as cutoff_at
+    select * from {{ ref('int_governance__retention_window') }}
 ),
 
 touches_in_window as (
