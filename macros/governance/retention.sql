@@ -2,7 +2,8 @@
     Storage limitation (governance rule 6): raw behavioural detail (web and email events) older
     than var behavioural_retention_months (default 25) before the reference date is not exposed by
     marts; aggregates remain. The reference date is var as_of_date when set, else the latest web or
-    email event in staging, so a rebuild of the same landing files gives the same cutoff.
+    email event (web events read from int_web__events_sessionized, a table, rather than the staging
+    view), so a rebuild of the same landing files gives the same cutoff.
 -#}
 {% macro retention_reference_at() -%}
     {%- if var('as_of_date', none) is not none -%}
@@ -11,7 +12,7 @@
         (
             select max(behavioural_events.occurred_at)
             from (
-                select occurred_at from {{ ref('stg_web__events') }}
+                select occurred_at from {{ ref('int_web__events_sessionized') }}
                 union all
                 select occurred_at from {{ ref('stg_email__events') }}
             ) as behavioural_events
