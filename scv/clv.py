@@ -21,6 +21,8 @@ The library choice (lifetimes over pymc-marketing) was measured at 1M customers:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -197,16 +199,67 @@ def log_likelihood(name: str, params: dict[str, float], summary: pd.DataFrame) -
     return float(-GammaGammaFitter._negative_log_likelihood(np.log(values), x, m, weights, 0.0) * len(x))
 
 
+def _nelder_mead_fit(name: str, rows: pd.DataFrame) -> dict[str, float]:
+    """Maximum likelihood with Nelder-Mead on lifetimes' own (log-parameter) likelihood.
+
+    lifetimes' BFGS gives up ("precision loss") when the optimum lies at infinity, e.g. BG/NBD a, b -> inf
+    with a/(a+b) fixed: every customer shares one dropout probability. The likelihood there is flat, so
+    the point Nelder-Mead stops at predicts like the limit; it is published as found.
+    """
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from scipy.optimize import minimize
+
+    weights = rows["weight"].to_numpy(dtype=float)
+    scale = 1.0
+    if name == "bg_nbd":
+        scale = 10.0 / float(rows["T"].max())
+        objective = BetaGeoFitter._negative_log_likelihood
+        args: tuple[Any, ...] = (rows["frequency"].to_numpy(dtype=float), rows["recency"].to_numpy(dtype=float) * scale,
+                                 rows["T"].to_numpy(dtype=float) * scale, weights, 0.0)
+    elif name == "gamma_gamma":
+        objective = GammaGammaFitter._negative_log_likelihood
+        args = (rows["frequency"].to_numpy(dtype=float), rows["monetary_value"].to_numpy(dtype=float), weights, 0.0)
+    else:
+        raise ValueError(f"no fallback fit for {name}")
+    result = minimize(objective, np.full(len(MODEL_PARAMETERS[name]), 0.1), args=args, method="Nelder-Mead",
+                      options={"maxiter": 20000, "xatol": 1e-9, "fatol": 1e-12})
+    if not np.isfinite(result.fun):
+        raise RuntimeError(f"{name}: the likelihood could not be maximised")
+    params = dict(zip(MODEL_PARAMETERS[name], np.exp(result.x).tolist()))
+    if name == "bg_nbd":
+        params["alpha"] /= scale
+    return params
+
+
+def _fit_params(name: str, rows: pd.DataFrame) -> dict[str, float]:
+    from lifetimes.utils import ConvergenceError
+
+    fitter = make_fitter(name)
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(quiet):  # lifetimes prints the optimizer's output when it gives up
+            _fit_lifetimes(fitter, name, rows)
+    except ConvergenceError:
+        return _nelder_mead_fit(name, rows)
+    return {p: float(fitter.params_[p]) for p in MODEL_PARAMETERS[name]}
+
+
+def _fit_lifetimes(fitter: Any, name: str, rows: pd.DataFrame) -> None:
+    if name == "pareto_nbd":
+        # Nelder-Mead inside; a fixed start keeps builds deterministic (lifetimes draws one at random)
+        fitter.fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"], maxiter=5000,
+                   initial_params=np.ones(4))
+    elif name == "bg_nbd":
+        fitter.fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"])
+    else:
+        fitter.fit(rows["frequency"], rows["monetary_value"], weights=rows["weight"])
+
+
 def fit_transaction_model(name: str, summary: pd.DataFrame) -> FittedModel:
     """Fit BG/NBD or Pareto/NBD by maximum likelihood on the (compressed) summary."""
     started = time.perf_counter()
     rows = _compressed(summary, ["frequency", "recency", "T"])
-    fitter = make_fitter(name)
-    kwargs: dict[str, Any] = {}
-    if name == "pareto_nbd":
-        kwargs = {"maxiter": 5000, "initial_params": np.ones(4)}  # deterministic start (lifetimes draws one at random)
-    fitter.fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"], **kwargs)
-    params = {p: float(fitter.params_[p]) for p in MODEL_PARAMETERS[name]}
+    params = _fit_params(name, rows)
     return FittedModel(name, params, log_likelihood(name, params, summary), len(summary),
                        time.perf_counter() - started)
 
@@ -223,9 +276,7 @@ def fit_spend_model(summary: pd.DataFrame) -> FittedModel | None:
         return None
     started = time.perf_counter()
     rows = _compressed(sample, ["frequency", "monetary_value"])
-    fitter = make_fitter(SPEND_MODEL)
-    fitter.fit(rows["frequency"], rows["monetary_value"], weights=rows["weight"])
-    params = {p: float(fitter.params_[p]) for p in MODEL_PARAMETERS[SPEND_MODEL]}
+    params = _fit_params(SPEND_MODEL, rows)
     return FittedModel(SPEND_MODEL, params, log_likelihood(SPEND_MODEL, params, sample), len(sample),
                        time.perf_counter() - started)
 
@@ -422,7 +473,7 @@ def rfm_scores(summary: pd.DataFrame, as_of: date, bins: int = 5) -> pd.DataFram
     def score(values: pd.Series, ascending: bool) -> pd.Series:
         if values.empty:
             return pd.Series(dtype="int64")
-        ranks = values.rank(method="average", pct=True, ascending=ascending)
+        ranks = values.rank(method="min", pct=True, ascending=ascending)  # ties share the lowest score
         return np.ceil(ranks * bins).clip(1, bins).astype("int64")
 
     return pd.DataFrame({
@@ -526,3 +577,30 @@ def predict(transactions: pd.DataFrame, fit_table: pd.DataFrame, config: ClvConf
         "lifecycle_stage": lifecycle_stage(days_since_first, rfm["days_since_last_order"], p_alive, config),
     })
     return out[list(PREDICTION_COLUMNS)].astype(PREDICTION_COLUMNS)
+
+
+def _optional_date(value: Any) -> date | None:
+    if value is None or str(value).strip().lower() in ("", "none", "null"):
+        return None
+    return pd.Timestamp(str(value)).date()
+
+
+def config_from_dbt(get: Any) -> ClvConfig:
+    """ClvConfig from a dbt Python model's ``dbt.config.get`` (the model YAML maps the `clv_*` vars)."""
+
+    def number(key: str, default: float) -> float:
+        value = get(key)
+        return default if value is None or str(value).strip().lower() in ("", "none") else float(value)
+
+    return ClvConfig(
+        as_of=_optional_date(get("as_of_date")),
+        calibration_end=_optional_date(get("calibration_end")),
+        time_unit=str(get("time_unit") or "week"),
+        horizon_months=int(number("horizon_months", 12)),
+        margin=number("margin", 1.0),
+        monthly_discount_rate=number("monthly_discount_rate", 0.01),
+        new_customer_days=int(number("new_customer_days", 90)),
+        active_days=int(number("active_days", 180)),
+        at_risk_days=int(number("at_risk_days", 365)),
+        at_risk_below_p_alive=number("at_risk_below_p_alive", 0.5),
+    )
