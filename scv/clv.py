@@ -585,8 +585,13 @@ def _optional_date(value: Any) -> date | None:
     return pd.Timestamp(str(value)).date()
 
 
-def config_from_dbt(get: Any) -> ClvConfig:
-    """ClvConfig from a dbt Python model's ``dbt.config.get`` (the model YAML maps the `clv_*` vars)."""
+def config_from_dbt(settings: dict[str, Any]) -> ClvConfig:
+    """ClvConfig from a dbt Python model's config values (the model YAML maps the `clv_*` vars).
+
+    dbt only hands a Python model the config keys it reads literally (``dbt.config.get("key")``), so
+    the model spells each key out and passes the values here.
+    """
+    get = settings.get
 
     def number(key: str, default: float) -> float:
         value = get(key)
