@@ -32,7 +32,7 @@ OBSERVED_DAYS = 546  # 78 weeks
 def synthesize(customers: int, seed: int = 1) -> pd.DataFrame:
     """Transactions (customer_id, ordered_at, amount) from a BG/NBD process with the CDNOW parameters."""
     rng = np.random.default_rng(seed)
-    r, alpha, a, b = 0.243, 4.414 / 7, 0.793, 2.426  # alpha per day
+    r, alpha, a, b = 0.243, 4.414 * 7, 0.793, 2.426  # alpha in days (4.414 weeks)
     p, q, v = 6.25, 3.74, 15.44
     lam = rng.gamma(r, 1 / alpha, customers)
     drop = rng.beta(a, b, customers)
@@ -86,6 +86,7 @@ def run_lifetimes(path: Path, time_unit: str) -> dict:
     raw = clv.make_fitter("bg_nbd")
     raw.fit(summary["frequency"], summary["recency"], summary["T"])
     out["bg_nbd_uncompressed_fit_seconds"] = time.perf_counter() - t0
+    out["bg_nbd_uncompressed_params"] = {k: float(v) for k, v in raw.params_.items()}
     spend = clv.fit_spend_model(summary)
     assert spend is not None
     out["gamma_gamma_fit_seconds"] = spend.fit_seconds
@@ -151,6 +152,7 @@ def main() -> None:
     parser.add_argument("--pymc-python", default=sys.executable, help="a Python that has pymc-marketing")
     parser.add_argument("--workdir", default="/tmp/bench_clv")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--timeout", type=float, default=None, help="give up on a library after this many seconds")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: run one library on a parquet file
     args = parser.parse_args()
     if args.worker:
@@ -169,8 +171,13 @@ def main() -> None:
     for library in args.library or ["lifetimes"]:
         python = args.pymc_python if library == "pymc" else sys.executable
         t0 = time.perf_counter()
-        proc = subprocess.run([python, __file__, "--worker", f"{library}:{path}", "--time-unit", args.time_unit],
-                              capture_output=True, text=True)
+        try:
+            proc = subprocess.run([python, __file__, "--worker", f"{library}:{path}", "--time-unit", args.time_unit],
+                                  capture_output=True, text=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            print(f"{library}: no result within {args.timeout:.0f} s at {args.customers:,} customers")
+            results.append({"library": library, "customers": args.customers, "timed_out_after_seconds": args.timeout})
+            continue
         wall = time.perf_counter() - t0
         line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
         if line is None:

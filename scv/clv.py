@@ -513,13 +513,13 @@ def lifecycle_stage(days_since_first: pd.Series, days_since_last: pd.Series, p_a
 
 def clv_tier(clv: pd.Series, tiers: pd.DataFrame) -> pd.Series:
     """Tier from the seed ``clv_tiers`` (tier, min_percentile): the highest tier whose percentile floor the
-    customer's CLV rank reaches."""
+    customer's CLV percentile rank lies above (0.9 = the top 10%)."""
     if clv.empty:
         return pd.Series(dtype="object")
     pct = clv.rank(method="max", pct=True)
     out = pd.Series(pd.NA, index=clv.index, dtype="object")
     for row in tiers.sort_values("min_percentile", ascending=False).itertuples(index=False):
-        out[out.isna() & (pct >= row.min_percentile)] = row.tier
+        out[out.isna() & (pct > row.min_percentile)] = row.tier
     return out
 
 
