@@ -39,7 +39,7 @@ problems as (
     from clv
     where
         clv.clv_model is not null
-        and clv.clv_model not in (select chosen_model from chosen_per_window)
+        and clv.clv_model not in (select chosen_per_window.chosen_model from chosen_per_window)
 )
 
 select * from problems

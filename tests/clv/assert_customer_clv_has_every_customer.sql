@@ -8,10 +8,14 @@ identity_customers as (
 
 clv_customers as (
     select customer_id from {{ ref('customer_clv') }}
+),
+
+missing as (
+    select identity_customers.customer_id
+    from identity_customers
+    left join clv_customers
+        on identity_customers.customer_id = clv_customers.customer_id
+    where clv_customers.customer_id is null
 )
 
-select identity_customers.customer_id
-from identity_customers
-left join clv_customers
-    on identity_customers.customer_id = clv_customers.customer_id
-where clv_customers.customer_id is null
+select * from missing

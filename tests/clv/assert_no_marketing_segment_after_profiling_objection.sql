@@ -9,15 +9,19 @@ objections as (
 
 clv as (
     select * from {{ ref('customer_clv') }}
+),
+
+violations as (
+    select
+        clv.customer_id,
+        clv.marketing_segment,
+        clv.has_profiling_objection
+    from clv
+    inner join objections
+        on clv.customer_id = objections.customer_id
+    where
+        clv.marketing_segment is not null
+        or not clv.has_profiling_objection
 )
 
-select
-    clv.customer_id,
-    clv.marketing_segment,
-    clv.has_profiling_objection
-from clv
-inner join objections
-    on clv.customer_id = objections.customer_id
-where
-    clv.marketing_segment is not null
-    or not clv.has_profiling_objection
+select * from violations

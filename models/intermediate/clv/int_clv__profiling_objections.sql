@@ -78,12 +78,12 @@ objections as (
 objection_subjects as (
     select
         subject_type,
+        objected_at,
+        objection_source,
         case
             when subject_type = 'email' then lower(trim(subject_value))
             else trim(subject_value)
-        end as subject_value,
-        objected_at,
-        objection_source
+        end as subject_value
     from objections
 ),
 
@@ -151,7 +151,11 @@ final as (
         cast(identity_map.customer_id as varchar) as customer_id,
         cast(min(subject_records.objected_at) as timestamp) as first_objected_at,
         cast(
-            {{ dbt.listagg("distinct subject_records.objection_source", "','", "order by subject_records.objection_source") }}
+            {{ dbt.listagg(
+                "distinct subject_records.objection_source",
+                "','",
+                "order by subject_records.objection_source",
+            ) }}
             as varchar
         ) as objection_sources
     from subject_records

@@ -94,8 +94,14 @@ final as (
         cast(net_revenue / nullif(order_count, 0) as decimal(18, 2)) as average_order_value_reporting,
         cast(first_order_at as timestamp) as first_order_at,
         cast(last_order_at as timestamp) as last_order_at,
-        cast({{ dbt.datediff('cast(first_order_at as date)', 'as_of_date', 'day') }} as integer) as tenure_days,
-        cast({{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }} as integer) as days_since_last_order,
+        cast(
+            {{ dbt.datediff('cast(first_order_at as date)', 'as_of_date', 'day') }}
+            as integer
+        ) as tenure_days,
+        cast(
+            {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }}
+            as integer
+        ) as days_since_last_order,
         cast(model_name as varchar) as clv_model,
         cast(time_unit as varchar) as time_unit,
         cast(btyd_frequency as integer) as btyd_frequency,

@@ -41,17 +41,27 @@ cohort_sizes as (
     group by cohort_month
 ),
 
-activity as (
+orders_in_cohorts as (
     select
+        orders.customer_id,
+        orders.amount,
         first_orders.cohort_month,
-        {{ dbt.datediff('first_orders.cohort_month', 'orders.order_month', 'month') }} as months_since_first_order,
-        count(distinct orders.customer_id) as active_customers,
-        count(*) as orders,
-        sum(orders.amount) as revenue
+        {{ dbt.datediff('first_orders.cohort_month', 'orders.order_month', 'month') }}
+            as months_since_first_order
     from orders
     inner join first_orders
         on orders.customer_id = first_orders.customer_id
-    group by 1, 2
+),
+
+activity as (
+    select
+        cohort_month,
+        months_since_first_order,
+        count(distinct customer_id) as active_customers,
+        count(*) as orders,
+        sum(amount) as revenue
+    from orders_in_cohorts
+    group by cohort_month, months_since_first_order
 ),
 
 -- every month of every cohort up to the as-of month, also the months in which nobody bought
