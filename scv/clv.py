@@ -40,6 +40,9 @@ MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
     "gamma_gamma": ("p", "q", "v"),
 }
 LIFECYCLE_STAGES: tuple[str, ...] = ("prospect", "new", "active", "at_risk", "lapsed")
+# Below these sample sizes no model is fitted (customer_clv then has history, RFM and lifecycle only).
+MIN_CUSTOMERS_TO_FIT = 20
+MIN_REPEAT_BUYERS_TO_FIT = 5
 
 
 @dataclass(frozen=True)
@@ -386,9 +389,12 @@ def fit_models(transactions: pd.DataFrame, config: ClvConfig) -> pd.DataFrame:
     fits: dict[str, dict[str, FittedModel]] = {}
     for window, end in windows:
         summary = summarize(daily, end, config.time_unit)
-        if summary.empty or summary["frequency"].sum() == 0:
+        if len(summary) < MIN_CUSTOMERS_TO_FIT or (summary["frequency"] > 0).sum() < MIN_REPEAT_BUYERS_TO_FIT:
             continue
-        fits[window] = {name: fit_transaction_model(name, summary) for name in TRANSACTION_MODELS}
+        try:
+            fits[window] = {name: fit_transaction_model(name, summary) for name in TRANSACTION_MODELS}
+        except (RuntimeError, ValueError, FloatingPointError, np.linalg.LinAlgError):
+            continue  # a sample the models cannot describe: publish no fit rather than a wrong one
         if window == "calibration":
             for fit in fits[window].values():
                 fit.metrics = holdout_metrics(fit.name, fit.params, summary, daily, end, as_of, config.unit_days)
@@ -540,20 +546,31 @@ def empty_predictions() -> pd.DataFrame:
 
 def predict(transactions: pd.DataFrame, fit_table: pd.DataFrame, config: ClvConfig, rfm_segments: pd.DataFrame,
             clv_tiers: pd.DataFrame) -> pd.DataFrame:
-    """Per-customer predictions as of the fit's as-of date, from the published chosen model."""
+    """Per-customer predictions as of the fit's as-of date, from the published chosen model.
+
+    Without a published model (too few customers to fit) the BTYD figures are NULL; history-based RFM
+    and lifecycle are still given.
+    """
     name = chosen_model(fit_table)
-    if name is None:
-        return empty_predictions()
-    params = published_params(fit_table, name)
-    assert params is not None
-    as_of = pd.Timestamp(fit_table["as_of_date"].iloc[0]).date()
     daily = daily_transactions(transactions)
+    as_of = pd.Timestamp(fit_table["as_of_date"].iloc[0]).date() if name else resolve_as_of(daily, config)
+    if as_of is None:
+        return empty_predictions()
     summary = summarize(daily, as_of, config.time_unit)
     if summary.empty:
         return empty_predictions()
+    params = published_params(fit_table, name) if name else None
     spend = expected_spend_per_order(published_params(fit_table, SPEND_MODEL), summary)
-    p_alive = pd.Series(probability_alive(name, params, summary), index=summary.index)
-    clv = pd.Series(discounted_clv(name, params, summary, spend, config), index=summary.index)
+    if name is not None and params is not None:
+        p_alive = pd.Series(probability_alive(name, params, summary), index=summary.index)
+        clv = pd.Series(discounted_clv(name, params, summary, spend, config), index=summary.index)
+        purchases_90d = expected_purchases(name, params, summary, 90 / config.unit_days)
+        purchases_365d = expected_purchases(name, params, summary, 365 / config.unit_days)
+        tier = clv_tier(clv, clv_tiers)
+    else:
+        p_alive = clv = pd.Series(np.nan, index=summary.index)
+        purchases_90d = purchases_365d = np.full(len(summary), np.nan)
+        tier = pd.Series(pd.NA, index=summary.index, dtype="object")
     rfm = rfm_scores(summary, as_of, config.rfm_bins)
     days_since_first = (pd.Timestamp(as_of) - summary["first_order_date"]).dt.days
     out = pd.DataFrame({
@@ -567,14 +584,14 @@ def predict(transactions: pd.DataFrame, fit_table: pd.DataFrame, config: ClvConf
         "repeat_spend_mean": summary["monetary_value"],
         "purchase_days": summary["purchase_days"],
         "probability_alive": p_alive,
-        "expected_purchases_90d": expected_purchases(name, params, summary, 90 / config.unit_days),
-        "expected_purchases_365d": expected_purchases(name, params, summary, 365 / config.unit_days),
+        "expected_purchases_90d": purchases_90d,
+        "expected_purchases_365d": purchases_365d,
         "expected_spend_per_order": spend,
         "predicted_clv_12m": clv,
-        "clv_tier": clv_tier(clv, clv_tiers),
+        "clv_tier": tier,
         **rfm,
         "rfm_segment": rfm_segment(rfm["rfm_recency_score"], rfm["rfm_frequency_score"], rfm_segments),
-        "lifecycle_stage": lifecycle_stage(days_since_first, rfm["days_since_last_order"], p_alive, config),
+        "lifecycle_stage": lifecycle_stage(days_since_first, rfm["days_since_last_order"], p_alive.fillna(1.0), config),
     })
     return out[list(PREDICTION_COLUMNS)].astype(PREDICTION_COLUMNS)
 

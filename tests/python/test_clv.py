@@ -156,3 +156,15 @@ def test_bg_nbd_at_infinity_is_fitted_not_crashed():
     fit = clv.fit_models(_tx(rows), clv.ClvConfig(time_unit="day"))
     assert set(fit["model_name"]) == {"bg_nbd", "pareto_nbd", "gamma_gamma"}
     assert np.isfinite(fit["value"]).all() and np.isfinite(fit["log_likelihood"]).all()
+
+
+def test_too_few_customers_publish_no_model_but_keep_history_segments():
+    tx = _tx([("a", "2024-01-01", 10.0), ("a", "2024-02-01", 12.0), ("b", "2024-03-01", 8.0)])
+    fit = clv.fit_models(tx, clv.ClvConfig())
+    assert fit.empty
+    seeds = pd.read_csv(ROOT / "seeds" / "rfm_segments.csv")
+    tiers = pd.read_csv(ROOT / "seeds" / "clv_tiers.csv")
+    predictions = clv.predict(tx, fit, clv.ClvConfig(), seeds, tiers).set_index("customer_id")
+    assert predictions["probability_alive"].isna().all() and predictions["clv_tier"].isna().all()
+    assert predictions.loc["b", "lifecycle_stage"] == "new" and predictions["rfm_segment"].notna().all()
+    assert predictions["as_of_date"].iloc[0] == pd.Timestamp("2024-03-01")
