@@ -65,8 +65,6 @@ def _peak_rss_mib() -> float:
 
 
 def run_lifetimes(path: Path, time_unit: str) -> dict:
-    from datetime import date
-
     from scv import clv
 
     out: dict = {"library": "lifetimes"}
@@ -104,7 +102,6 @@ def run_lifetimes(path: Path, time_unit: str) -> dict:
     tiers = pd.DataFrame({"tier": ["all"], "min_percentile": [0.0]})
     clv.predict(transactions, fit_table, clv.ClvConfig(time_unit=time_unit), segments, tiers)
     out["predict_seconds"] = time.perf_counter() - t0
-    _ = date
     out["process_cpu_seconds"] = time.process_time()
     out["peak_rss_mib"] = _peak_rss_mib()
     return out

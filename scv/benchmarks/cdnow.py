@@ -33,7 +33,8 @@ def cdnow_sample_path() -> Path:
 
 def load_cdnow_sample() -> pd.DataFrame:
     """CDNOW_sample.txt as (customer_id, ordered_at, cds, amount), one row per purchase line."""
-    raw = pd.read_csv(cdnow_sample_path(), sep=r"\s+", header=None, names=["master_id", "sample_id", "date", "cds", "amount"],
+    raw = pd.read_csv(cdnow_sample_path(), sep=r"\s+", header=None,
+                      names=["master_id", "sample_id", "date", "cds", "amount"],
                       dtype={"master_id": str, "sample_id": str, "date": str})
     return pd.DataFrame({
         "customer_id": "cdnow-" + raw["sample_id"].str.lstrip("0"),
