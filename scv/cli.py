@@ -87,6 +87,17 @@ def _cmd_febrl(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cdnow(args: argparse.Namespace) -> int:
+    from .benchmarks.cdnow import write_cdnow_landing
+
+    rows = write_cdnow_landing(args.out)
+    print(f"wrote {args.out}: the CDNOW sample as shop customers and orders (other tables empty)")
+    for key, count in rows.items():
+        print(f"  {key:<22} {count:>12,} rows")
+    print("build: dbt build --vars '{clv_calibration_end: \"1997-09-30\", clv_time_unit: week}'")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scv", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     feb.add_argument("--dataset", default="febrl3", choices=("febrl1", "febrl2", "febrl3", "febrl4"))
     feb.add_argument("--out", required=True, help="landing folder to write (use a fresh one)")
     feb.set_defaults(func=_cmd_febrl)
+
+    cdn = sub.add_parser("cdnow", help="write the CDNOW sample (lifetimes) as a landing folder of shop orders")
+    cdn.add_argument("--out", required=True, help="landing folder to write (use a fresh one)")
+    cdn.set_defaults(func=_cmd_cdnow)
 
     args = parser.parse_args(argv)
     return args.func(args)
