@@ -205,25 +205,7 @@ contact_quality as (
 ),
 
 engagement as (
-    -- Placeholder until branch `journey` is merged: replace this CTE's body with
-    -- select * from ref('int_customer__engagement') (same columns, one row per customer).
-    select
-        customer_id,
-        cast(null as bigint) as store_visit_count,
-        cast(null as decimal(18, 2)) as store_spend_reporting,
-        cast(null as timestamp) as last_store_visit_at,
-        cast(null as bigint) as support_ticket_count,
-        cast(null as bigint) as open_ticket_count,
-        cast(null as integer) as last_satisfaction_score,
-        cast(null as timestamp) as last_email_open_at,
-        cast(null as timestamp) as last_email_click_at,
-        cast(null as boolean) as is_email_bounced,
-        cast(null as boolean) as is_email_unsubscribed,
-        cast(null as bigint) as web_session_count,
-        cast(null as timestamp) as last_web_visit_at,
-        cast(null as bigint) as product_view_count,
-        cast(null as boolean) as has_abandoned_cart
-    from customers
+    select * from {{ ref('int_customer__engagement') }}
 ),
 
 consent_summary as (
@@ -242,18 +224,7 @@ consent_summary as (
 ),
 
 clv as (
-    -- Placeholder until branch `clv` is merged: replace this CTE's body with
-    -- select * from ref('customer_clv') (same columns, one row per customer).
-    select
-        customer_id,
-        cast(null as double) as probability_alive,
-        cast(null as double) as expected_purchases_365d,
-        cast(null as decimal(18, 2)) as predicted_clv_12m,
-        cast(null as varchar) as clv_tier,
-        cast(null as varchar) as rfm_segment,
-        cast(null as varchar) as lifecycle_stage,
-        cast(null as varchar) as marketing_segment
-    from customers
+    select * from {{ ref('customer_clv') }}
 ),
 
 final as (
