@@ -32,7 +32,8 @@ def cdnow_warehouse(tmp_path_factory):
     assert counts == {"shop/customers": 2357, "shop/orders": 6919}
     warehouse = landing.parent / "cdnow.duckdb"
     result = run_dbt(
-        ["build", "-s", "+customer_clv", "+clv_model_fit", "--exclude", "test_name:reconciles_with_landing"],
+        ["build", "-s", "+customer_clv", "+clv_model_fit", "--indirect-selection", "cautious",
+         "--exclude", "test_name:reconciles_with_landing"],
         landing, warehouse, extra_vars='{clv_calibration_end: "1997-09-30", clv_time_unit: week}')
     assert result.ok, result.output[-4000:]
     con = duckdb.connect(str(warehouse), read_only=True)
