@@ -1,0 +1,198 @@
+{#-
+    The salted hashes of every identifier of every subject with a completed erasure request
+    (see the `erasure_semantics` doc block). The one staging model that reads several base
+    models: it must see the records before erasure to find the subject's identifiers, and every
+    staging model of a PII-bearing table reads it back to erase its rows (is_erased_record).
+
+    Incremental and append-only: a hash once listed stays listed even if the request later
+    disappears from the landing files, so an erased subject never resurrects. Rotating the salt
+    needs `dbt build --full-refresh` while the requests are still landed.
+-#}
+{{ config(materialized='incremental', unique_key='identifier_hash', on_schema_change='fail') }}
+
+with
+
+requests as (
+    select * from {{ ref('base_privacy__requests') }}
+),
+
+crm_contacts as (
+    select * from {{ ref('base_crm__contacts') }}
+),
+
+shop_customers as (
+    select * from {{ ref('base_shop__customers') }}
+),
+
+loyalty_members as (
+    select * from {{ ref('base_loyalty__members') }}
+),
+
+email_subscribers as (
+    select * from {{ ref('base_email__subscribers') }}
+),
+
+blocked_values as (
+    select * from {{ ref('blocked_identifier_values') }}
+),
+
+erasures as (
+    select
+        request_id,
+        subject_type,
+        completed_at,
+        case subject_type
+            when 'email' then {{ erasure_key('email', 'subject_value') }}
+            when 'phone' then {{ erasure_key('phone', 'subject_value') }}
+            else {{ erasure_key('id', 'subject_value') }}
+        end as subject_key
+    from requests
+    where
+        _quarantine_reason is null
+        and request_type = 'erasure'
+        and status = 'completed'
+),
+
+-- every account-like record (landed, staged or quarantined) with its id, email and phone
+accounts as (
+    select
+        'crm_contact' as account_type,
+        contact_id as account_id,
+        email,
+        phone
+    from crm_contacts
+    union all
+    select
+        'shop_customer' as account_type,
+        shop_customer_id as account_id,
+        email,
+        phone
+    from shop_customers
+    union all
+    select
+        'loyalty_card' as account_type,
+        card_id as account_id,
+        email,
+        phone
+    from loyalty_members
+    union all
+    select
+        'email_subscriber' as account_type,
+        subscriber_id as account_id,
+        email,
+        cast(null as varchar) as phone
+    from email_subscribers
+),
+
+account_keys as (
+    select
+        account_type,
+        {{ erasure_key('id', 'account_id') }} as account_key,
+        {{ erasure_key('email', 'email') }} as email_key,
+        {{ erasure_key('phone', 'phone') }} as phone_key
+    from accounts
+),
+
+-- the subject's own records: same id, or same email / phone as the request names
+matched_accounts as (
+    select
+        erasures.request_id,
+        erasures.completed_at,
+        account_keys.account_type,
+        account_keys.account_key,
+        account_keys.email_key,
+        account_keys.phone_key
+    from erasures
+    inner join account_keys
+        on
+            (erasures.subject_type = account_keys.account_type and erasures.subject_key = account_keys.account_key)
+            or (erasures.subject_type = 'email' and erasures.subject_key = account_keys.email_key)
+            or (erasures.subject_type = 'phone' and erasures.subject_key = account_keys.phone_key)
+),
+
+-- one hop: the identifiers of the subject's own records are the subject's too
+identifiers as (
+    select
+        request_id,
+        completed_at,
+        subject_type as identifier_type,
+        subject_key as identifier_value,
+        false as is_expanded
+    from erasures
+    union all
+    select
+        request_id,
+        completed_at,
+        account_type as identifier_type,
+        account_key as identifier_value,
+        true as is_expanded
+    from matched_accounts
+    union all
+    select
+        request_id,
+        completed_at,
+        'email' as identifier_type,
+        email_key as identifier_value,
+        true as is_expanded
+    from matched_accounts
+    union all
+    select
+        request_id,
+        completed_at,
+        'phone' as identifier_type,
+        phone_key as identifier_value,
+        true as is_expanded
+    from matched_accounts
+),
+
+-- a blocked junk value (a shared test mailbox, a placeholder phone) found on a matched record is not followed
+kept_identifiers as (
+    select identifiers.*
+    from identifiers
+    where
+        identifiers.identifier_value is not null
+        and not (
+            identifiers.is_expanded
+            and exists (
+                select 1
+                from blocked_values
+                where
+                    blocked_values.identifier_type in (identifiers.identifier_type, 'any')
+                    and (
+                        identifiers.identifier_value = blocked_values.value
+                        or (blocked_values.match_type = 'pattern' and identifiers.identifier_value like blocked_values.value)
+                    )
+            )
+        )
+),
+
+hashed as (
+    select
+        identifier_type,
+        case identifier_type
+            when 'email' then {{ suppression_hash('email', 'identifier_value') }}
+            when 'phone' then {{ suppression_hash('phone', 'identifier_value') }}
+            when 'shop_customer' then {{ suppression_hash('shop_customer', 'identifier_value') }}
+            when 'crm_contact' then {{ suppression_hash('crm_contact', 'identifier_value') }}
+            when 'loyalty_card' then {{ suppression_hash('loyalty_card', 'identifier_value') }}
+            when 'email_subscriber' then {{ suppression_hash('email_subscriber', 'identifier_value') }}
+        end as identifier_hash,
+        request_id,
+        completed_at
+    from kept_identifiers
+),
+
+final as (
+    select
+        cast(identifier_hash as varchar) as identifier_hash,
+        cast(min(identifier_type) as varchar) as identifier_type,
+        cast(min(request_id) as varchar) as first_request_id,
+        cast(min(completed_at) as timestamp) as erased_at
+    from hashed
+    {%- if is_incremental() %}
+    where identifier_hash not in (select listed.identifier_hash from {{ this }} as listed)
+    {%- endif %}
+    group by identifier_hash
+)
+
+select * from final
