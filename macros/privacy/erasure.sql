@@ -95,3 +95,29 @@
     {%- endfor -%}
     {{- return(identifiers) -}}
 {%- endmacro %}
+
+
+{#- A consent / privacy subject in its canonical form (see erasure_key), by its subject_type column. -#}
+{% macro canonical_subject_key(type_column='subject_type', value_column='subject_value') -%}
+    case {{ type_column }}
+        when 'email' then {{ erasure_key('email', value_column) }}
+        when 'phone' then {{ erasure_key('phone', value_column) }}
+        else {{ erasure_key('id', value_column) }}
+    end
+{%- endmacro %}
+
+
+{#- suppression_hash for an identifier whose type is held in a column (one branch per known type). -#}
+{% macro suppression_hash_by_type(type_column, value_column) -%}
+    case {{ type_column }}
+        {%- for identifier_type in ['email', 'phone', 'shop_customer', 'crm_contact', 'loyalty_card', 'email_subscriber'] %}
+        when '{{ identifier_type }}' then {{ suppression_hash(identifier_type, value_column) }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{#- Tie-break rank of a consent action at the same occurred_at and recorded_at: restrictive actions sort last, so they win. -#}
+{% macro consent_action_rank(action_column) -%}
+    case {{ action_column }} when 'granted' then 0 when 'withdrawn' then 1 when 'objected' then 2 else 3 end
+{%- endmacro %}

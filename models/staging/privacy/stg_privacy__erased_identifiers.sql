@@ -41,11 +41,7 @@ erasures as (
         request_id,
         subject_type,
         completed_at,
-        case subject_type
-            when 'email' then {{ erasure_key('email', 'subject_value') }}
-            when 'phone' then {{ erasure_key('phone', 'subject_value') }}
-            else {{ erasure_key('id', 'subject_value') }}
-        end as subject_key
+        {{ canonical_subject_key() }} as subject_key
     from requests
     where
         _quarantine_reason is null
@@ -169,14 +165,7 @@ kept_identifiers as (
 hashed as (
     select
         identifier_type,
-        case identifier_type
-            when 'email' then {{ suppression_hash('email', 'identifier_value') }}
-            when 'phone' then {{ suppression_hash('phone', 'identifier_value') }}
-            when 'shop_customer' then {{ suppression_hash('shop_customer', 'identifier_value') }}
-            when 'crm_contact' then {{ suppression_hash('crm_contact', 'identifier_value') }}
-            when 'loyalty_card' then {{ suppression_hash('loyalty_card', 'identifier_value') }}
-            when 'email_subscriber' then {{ suppression_hash('email_subscriber', 'identifier_value') }}
-        end as identifier_hash,
+        {{ suppression_hash_by_type('identifier_type', 'identifier_value') }} as identifier_hash,
         request_id,
         completed_at
     from kept_identifiers
