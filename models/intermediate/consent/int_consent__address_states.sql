@@ -11,64 +11,9 @@ consent_current as (
     select * from {{ ref('consent_current') }}
 ),
 
-account_addresses as (
-    select
-        'shop_customer' as account_type,
-        shop_customer_id as account_key,
-        email,
-        phone
-    from {{ ref('stg_shop__customers') }}
-    union all
-    select
-        'crm_contact' as account_type,
-        contact_id as account_key,
-        email,
-        phone
-    from {{ ref('stg_crm__contacts') }}
-    union all
-    select
-        'loyalty_card' as account_type,
-        card_id as account_key,
-        email,
-        phone
-    from {{ ref('stg_loyalty__members') }}
-),
-
-account_keys as (
-    select
-        account_type,
-        {{ erasure_key('id', 'account_key') }} as account_key,
-        'email' as address_type,
-        {{ erasure_key('email', 'email') }} as address_key
-    from account_addresses
-    union all
-    select
-        account_type,
-        {{ erasure_key('id', 'account_key') }} as account_key,
-        'phone' as address_type,
-        {{ erasure_key('phone', 'phone') }} as address_key
-    from account_addresses
-),
-
 -- every current consent row, on the address(es) it covers
 covered as (
-    select
-        consent_current.contact_point_type as address_type,
-        consent_current.contact_point_key as address_key,
-        consent_current.*
-    from consent_current
-    where consent_current.contact_point_type in ('email', 'phone')
-    union all
-    select
-        account_keys.address_type,
-        account_keys.address_key,
-        consent_current.*
-    from consent_current
-    inner join account_keys
-        on
-            consent_current.contact_point_type = account_keys.account_type
-            and consent_current.contact_point_key = account_keys.account_key
-    where account_keys.address_key is not null
+    {{ consent_rows_by_address('consent_current') }}
 ),
 
 ranked as (

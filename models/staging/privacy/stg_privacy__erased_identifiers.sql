@@ -36,6 +36,72 @@ blocked_values as (
     select * from {{ ref('blocked_identifier_values') }}
 ),
 
+email_domain_typos as (
+    select * from {{ ref('email_domain_typos') }}
+),
+
+email_provider_rules as (
+    select * from {{ ref('email_provider_rules') }}
+),
+
+-- every email written anywhere (trimmed, lowercased), to find all spellings of an erased mailbox
+email_values as (
+    select email from crm_contacts
+    union
+    select email from shop_customers
+    union
+    select email from {{ ref('base_shop__orders') }}
+    union
+    select email from loyalty_members
+    union
+    select email from email_subscribers
+    union
+    select email from {{ ref('base_support__tickets') }}
+    union
+    select email from {{ ref('base_ads__leads') }}
+    union
+    select subject_value from {{ ref('base_consent__events') }} where subject_type = 'email'
+    union
+    select subject_value from requests where subject_type = 'email'
+),
+
+-- the identity layer's canonical mailbox (scv.normalize.normalize_email): typo'd domain fixed, the
+-- provider's plus-tag and (where it ignores them) dots removed; an unlisted domain drops plus-tags
+email_parts as (
+    select distinct
+        {{ erasure_key('email', 'email') }} as email_key,
+        {{ dbt.split_part(erasure_key('email', 'email'), "'@'", 1) }} as local_part,
+        {{ dbt.split_part(erasure_key('email', 'email'), "'@'", 2) }} as domain
+    from email_values
+    where {{ erasure_key('email', 'email') }} like '%_@_%'
+),
+
+email_canonical as (
+    select
+        email_parts.email_key,
+        case
+            when coalesce(email_provider_rules.ignores_dots, false)
+                then replace(
+                    case
+                        when coalesce(email_provider_rules.supports_plus_tags, true)
+                            then {{ dbt.split_part('email_parts.local_part', "'+'", 1) }}
+                        else email_parts.local_part
+                    end, '.', ''
+                )
+            when coalesce(email_provider_rules.supports_plus_tags, true)
+                then {{ dbt.split_part('email_parts.local_part', "'+'", 1) }}
+            else email_parts.local_part
+        end
+        || '@'
+        || coalesce(email_provider_rules.canonical_domain, email_domain_typos.correct_domain, email_parts.domain)
+        as mailbox
+    from email_parts
+    left join email_domain_typos
+        on email_parts.domain = email_domain_typos.typo_domain
+    left join email_provider_rules
+        on coalesce(email_domain_typos.correct_domain, email_parts.domain) = email_provider_rules.domain
+),
+
 erasures as (
     select
         request_id,
@@ -82,11 +148,25 @@ accounts as (
 
 account_keys as (
     select
-        account_type,
-        {{ erasure_key('id', 'account_id') }} as account_key,
-        {{ erasure_key('email', 'email') }} as email_key,
-        {{ erasure_key('phone', 'phone') }} as phone_key
+        accounts.account_type,
+        {{ erasure_key('id', 'accounts.account_id') }} as account_key,
+        {{ erasure_key('email', 'accounts.email') }} as email_key,
+        email_canonical.mailbox,
+        {{ erasure_key('phone', 'accounts.phone') }} as phone_key
     from accounts
+    left join email_canonical
+        on {{ erasure_key('email', 'accounts.email') }} = email_canonical.email_key
+),
+
+erasure_subjects as (
+    select
+        erasures.*,
+        email_canonical.mailbox
+    from erasures
+    left join email_canonical
+        on
+            erasures.subject_type = 'email'
+            and erasures.subject_key = email_canonical.email_key
 ),
 
 -- the subject's own records: same id, or same email / phone as the request names
@@ -98,11 +178,12 @@ matched_accounts as (
         account_keys.account_key,
         account_keys.email_key,
         account_keys.phone_key
-    from erasures
+    from erasure_subjects as erasures
     inner join account_keys
         on
             (erasures.subject_type = account_keys.account_type and erasures.subject_key = account_keys.account_key)
             or (erasures.subject_type = 'email' and erasures.subject_key = account_keys.email_key)
+            or (erasures.subject_type = 'email' and erasures.mailbox = account_keys.mailbox)
             or (erasures.subject_type = 'phone' and erasures.subject_key = account_keys.phone_key)
 ),
 
@@ -162,13 +243,36 @@ kept_identifiers as (
         )
 ),
 
+-- every spelling of an erased mailbox (T.Tran31@gmail.com and ttran31+shop@gmail.com are one mailbox)
+spelled as (
+    select
+        kept_identifiers.request_id,
+        kept_identifiers.completed_at,
+        kept_identifiers.identifier_type,
+        kept_identifiers.identifier_value
+    from kept_identifiers
+    union
+    select
+        kept_identifiers.request_id,
+        kept_identifiers.completed_at,
+        'email' as identifier_type,
+        spellings.email_key as identifier_value
+    from kept_identifiers
+    inner join email_canonical as erased_mailbox
+        on
+            kept_identifiers.identifier_type = 'email'
+            and kept_identifiers.identifier_value = erased_mailbox.email_key
+    inner join email_canonical as spellings
+        on erased_mailbox.mailbox = spellings.mailbox
+),
+
 hashed as (
     select
         identifier_type,
         {{ suppression_hash_by_type('identifier_type', 'identifier_value') }} as identifier_hash,
         request_id,
         completed_at
-    from kept_identifiers
+    from spelled
 ),
 
 final as (
