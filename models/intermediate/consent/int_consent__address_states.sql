@@ -33,8 +33,10 @@ final as (
         cast(purpose as varchar) as purpose,
         cast({{ dbt.bool_or('is_valid') }} as boolean) as has_valid_permission,
         cast({{ dbt.bool_or("consent_state in ('withdrawn', 'objected')") }} as boolean) as is_blocked,
-        cast(max(case when permission_rank = 1 and is_valid then consent_event_id end) as varchar) as permission_event_id,
-        cast(max(case when permission_rank = 1 and is_valid then lawful_basis end) as varchar) as permission_lawful_basis,
+        cast(max(case when permission_rank = 1 and is_valid then consent_event_id end) as varchar)
+            as permission_event_id,
+        cast(max(case when permission_rank = 1 and is_valid then lawful_basis end) as varchar)
+            as permission_lawful_basis,
         cast(max(case when permission_rank = 1 and is_valid then valid_from end) as timestamp) as permission_valid_from,
         cast(max(case when permission_rank = 1 and is_valid then expires_at end) as timestamp) as permission_expires_at
     from ranked

@@ -30,19 +30,29 @@ requests as (
 ),
 
 erased_records as (
-    select {{ dbt.concat(["'crm:contacts:'", 'contact_id']) }} as record_key from {{ ref('stg_crm__contacts') }} where is_erased
+    select {{ dbt.concat(["'crm:contacts:'", 'contact_id']) }} as record_key
+    from {{ ref('stg_crm__contacts') }}
+    where is_erased
     union all
-    select {{ dbt.concat(["'shop:customers:'", 'shop_customer_id']) }} from {{ ref('stg_shop__customers') }} where is_erased
+    select {{ dbt.concat(["'shop:customers:'", 'shop_customer_id']) }}
+    from {{ ref('stg_shop__customers') }}
+    where is_erased
     union all
-    select {{ dbt.concat(["'shop:orders:'", 'order_id']) }} from {{ ref('stg_shop__orders') }} where is_erased
+    select {{ dbt.concat(["'shop:orders:'", 'order_id']) }} from {{ ref('stg_shop__orders') }}
+    where is_erased
     union all
-    select {{ dbt.concat(["'loyalty:members:'", 'card_id']) }} from {{ ref('stg_loyalty__members') }} where is_erased
+    select {{ dbt.concat(["'loyalty:members:'", 'card_id']) }} from {{ ref('stg_loyalty__members') }}
+    where is_erased
     union all
-    select {{ dbt.concat(["'email:subscribers:'", 'subscriber_id']) }} from {{ ref('stg_email__subscribers') }} where is_erased
+    select {{ dbt.concat(["'email:subscribers:'", 'subscriber_id']) }}
+    from {{ ref('stg_email__subscribers') }}
+    where is_erased
     union all
-    select {{ dbt.concat(["'support:tickets:'", 'ticket_id']) }} from {{ ref('stg_support__tickets') }} where is_erased
+    select {{ dbt.concat(["'support:tickets:'", 'ticket_id']) }} from {{ ref('stg_support__tickets') }}
+    where is_erased
     union all
-    select {{ dbt.concat(["'ads:leads:'", 'lead_id']) }} from {{ ref('stg_ads__leads') }} where is_erased
+    select {{ dbt.concat(["'ads:leads:'", 'lead_id']) }} from {{ ref('stg_ads__leads') }}
+    where is_erased
 ),
 
 -- objections recorded in the consent ledger, per contact point
@@ -69,7 +79,8 @@ request_objections as (
     inner join contact_point_customers
         on
             requests.subject_type = contact_point_customers.contact_point_type
-            and {{ canonical_subject_key('requests.subject_type', 'requests.subject_value') }} = contact_point_customers.contact_point_key
+            and {{ canonical_subject_key('requests.subject_type', 'requests.subject_value') }}
+            = contact_point_customers.contact_point_key
     where
         requests.request_type = 'objection'
         and requests.status = 'completed'
@@ -88,7 +99,9 @@ minor_customers as (
     from identity_map
     inner join records
         on identity_map.record_key = records.record_key
-    where cast(records.date_of_birth as date) > {{ dbt.dateadd('year', -1 * var('min_marketing_age', 16), 'current_date') }}
+    where
+        cast(records.date_of_birth as date)
+        > {{ dbt.dateadd('year', -1 * var('min_marketing_age', 16), 'current_date') }}
 ),
 
 customers as (

@@ -79,7 +79,7 @@ soft_opt_in as (
         and purposes.allows_soft_opt_in
         and {{ var('soft_opt_in_months', 24) }} > 0
         and not exists (
-            select 1
+            select 1 as found
             from history
             where
                 history.contact_point_type = 'email'
@@ -98,7 +98,7 @@ assessed as (
     select
         combined.*,
         coalesce(double_opt_in.requires_double_opt_in, false) and combined.purpose = 'marketing_email'
-            and combined.lawful_basis = 'consent' as requires_double_opt_in,
+        and combined.lawful_basis = 'consent' as requires_double_opt_in,
         (
             combined.valid_from is not null
             and combined.source_system is not null
@@ -110,8 +110,8 @@ assessed as (
             when combined.lawful_basis = 'soft_opt_in'
                 then {{ dbt.dateadd('month', var('soft_opt_in_months', 24), 'combined.valid_from') }}
             {%- if var('consent_expiry_months', none) is not none %}
-            when combined.consent_state = 'granted'
-                then {{ dbt.dateadd('month', var('consent_expiry_months'), 'combined.valid_from') }}
+                when combined.consent_state = 'granted'
+                    then {{ dbt.dateadd('month', var('consent_expiry_months'), 'combined.valid_from') }}
             {%- endif %}
         end as expires_at,
         purposes.allows_soft_opt_in
@@ -153,7 +153,11 @@ final as (
         cast(
             consent_state = 'granted'
             and (
-                (lawful_basis = 'consent' and has_complete_proof and not (requires_double_opt_in and doi_confirmed_at is null))
+                (
+                    lawful_basis = 'consent'
+                    and has_complete_proof
+                    and not (requires_double_opt_in and doi_confirmed_at is null)
+                )
                 or (lawful_basis = 'soft_opt_in' and allows_soft_opt_in and evidence_ref is not null)
             )
             and (expires_at is null or expires_at > {{ dbt.current_timestamp() }})

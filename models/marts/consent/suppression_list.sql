@@ -38,11 +38,13 @@ entries as (
 
     -- objected to direct marketing (consent ledger): no marketing on any channel
     select
-        {{ suppression_hash_by_type('consent_current.contact_point_type', 'consent_current.contact_point_key') }},
-        consent_current.contact_point_type,
-        'objected',
-        'all',
-        consent_current.valid_from
+        {{ suppression_hash_by_type(
+            'consent_current.contact_point_type', 'consent_current.contact_point_key'
+        ) }} as identifier_hash,
+        consent_current.contact_point_type as identifier_type,
+        'objected' as reason,
+        'all' as channel,
+        consent_current.valid_from as suppressed_at
     from consent_current
     inner join purposes
         on consent_current.purpose = purposes.purpose
@@ -54,11 +56,11 @@ entries as (
 
     -- objected to direct marketing (completed data-subject request)
     select
-        {{ suppression_hash_by_type('subject_type', canonical_subject_key()) }},
-        subject_type,
-        'objected',
-        'all',
-        completed_at
+        {{ suppression_hash_by_type('subject_type', canonical_subject_key()) }} as identifier_hash,
+        subject_type as identifier_type,
+        'objected' as reason,
+        'all' as channel,
+        completed_at as suppressed_at
     from requests
     where
         request_type = 'objection'
@@ -69,11 +71,13 @@ entries as (
 
     -- unsubscribed: the latest ledger event for a direct-marketing purpose is a withdrawal (that purpose's channel)
     select
-        {{ suppression_hash_by_type('consent_current.contact_point_type', 'consent_current.contact_point_key') }},
-        consent_current.contact_point_type,
-        'unsubscribed',
+        {{ suppression_hash_by_type(
+            'consent_current.contact_point_type', 'consent_current.contact_point_key'
+        ) }} as identifier_hash,
+        consent_current.contact_point_type as identifier_type,
+        'unsubscribed' as reason,
         consent_current.channel,
-        consent_current.valid_from
+        consent_current.valid_from as suppressed_at
     from consent_current
     inner join purposes
         on consent_current.purpose = purposes.purpose
@@ -85,11 +89,11 @@ entries as (
 
     -- unsubscribed at the email platform
     select
-        {{ suppression_hash('email', 'email') }},
-        'email',
-        'unsubscribed',
-        'email',
-        unsubscribed_at
+        {{ suppression_hash('email', 'email') }} as identifier_hash,
+        'email' as identifier_type,
+        'unsubscribed' as reason,
+        'email' as channel,
+        unsubscribed_at as suppressed_at
     from subscribers
     where
         status = 'unsubscribed'
@@ -99,11 +103,11 @@ entries as (
 
     -- hard-bounced (a hard bounce event, or cleaned by the email platform)
     select
-        {{ suppression_hash('email', 'subscribers.email') }},
-        'email',
-        'hard_bounced',
-        'email',
-        min(email_events.occurred_at)
+        {{ suppression_hash('email', 'subscribers.email') }} as identifier_hash,
+        'email' as identifier_type,
+        'hard_bounced' as reason,
+        'email' as channel,
+        min(email_events.occurred_at) as suppressed_at
     from subscribers
     left join email_events
         on

@@ -60,9 +60,11 @@ email_values as (
     union
     select email from {{ ref('base_ads__leads') }}
     union
-    select subject_value from {{ ref('base_consent__events') }} where subject_type = 'email'
+    select subject_value from {{ ref('base_consent__events') }}
+    where subject_type = 'email'
     union
-    select subject_value from requests where subject_type = 'email'
+    select subject_value from requests
+    where subject_type = 'email'
 ),
 
 -- the identity layer's canonical mailbox (scv.normalize.normalize_email): typo'd domain fixed, the
@@ -94,7 +96,7 @@ email_canonical as (
         end
         || '@'
         || coalesce(email_provider_rules.canonical_domain, email_domain_typos.correct_domain, email_parts.domain)
-        as mailbox
+            as mailbox
     from email_parts
     left join email_domain_typos
         on email_parts.domain = email_domain_typos.typo_domain
@@ -231,13 +233,16 @@ kept_identifiers as (
         and not (
             identifiers.is_expanded
             and exists (
-                select 1
+                select 1 as found
                 from blocked_values
                 where
                     blocked_values.identifier_type in (identifiers.identifier_type, 'any')
                     and (
                         identifiers.identifier_value = blocked_values.value
-                        or (blocked_values.match_type = 'pattern' and identifiers.identifier_value like blocked_values.value)
+                        or (
+                            blocked_values.match_type = 'pattern'
+                            and identifiers.identifier_value like blocked_values.value
+                        )
                     )
             )
         )
