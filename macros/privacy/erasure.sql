@@ -121,3 +121,17 @@
 {% macro consent_action_rank(action_column) -%}
     case {{ action_column }} when 'granted' then 0 when 'withdrawn' then 1 when 'objected' then 2 else 3 end
 {%- endmacro %}
+
+
+{#- The text value of a top-level key of a JSON text column (NULL when absent). -#}
+{% macro json_text(column, key) -%}
+    {{ return(adapter.dispatch('json_text', 'single_customer_view')(column, key)) }}
+{%- endmacro %}
+
+{% macro default__json_text(column, key) -%}
+    json_value({{ column }}, '$.{{ key }}')
+{%- endmacro %}
+
+{% macro duckdb__json_text(column, key) -%}
+    json_extract_string({{ column }}, '$.{{ key }}')
+{%- endmacro %}

@@ -82,15 +82,20 @@ def test_a_redelivered_erased_record_is_erased_again(built_world, tmp_path):
                last_name=["Back"], created_at=[customers.column("created_at")[0].as_py()],
                updated_at=[customers.column("updated_at")[0].as_py()])
     extra = pa.table(row, schema=customers.schema)
-    pq.write_table(pa.concat_tables([customers, extra]), customers_path)
+    # delivered twice: the exact duplicate is quarantined, and must not keep the raw row either
+    pq.write_table(pa.concat_tables([customers, extra, extra]), customers_path)
     copy = tmp_path / "redelivered.duckdb"
     shutil.copy(warehouse, copy)
-    result = run_dbt(["run", "--select", "base_shop__customers", "stg_shop__customers"], copy_landing, copy)
+    result = run_dbt(["run", "--select", "base_shop__customers", "stg_shop__customers", "stg_quarantine__rows"],
+                     copy_landing, copy)
     assert result.ok, result.output[-3000:]
     con = duckdb.connect(str(copy), read_only=True)
     staged = con.execute("select is_erased, email, first_name, last_name from stg_shop__customers"
                          " where shop_customer_id = 'REDELIVERED-1'").fetchall()
     assert staged == [(True, None, None, None)]
+    quarantined = con.execute("select reason, is_erased, raw_row from stg_quarantine__rows"
+                              " where source_record_id = 'REDELIVERED-1'").fetchall()
+    assert quarantined == [("exact_duplicate", True, None)]
     # the suppression list holds only the salted hash, and it catches the re-delivered address
     salt = "scv-development-salt-do-not-use-in-production"
     caught = con.execute("select count(*) from suppression_list where reason = 'erased' and identifier_hash = "
