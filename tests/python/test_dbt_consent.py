@@ -102,6 +102,16 @@ def test_a_redelivered_erased_record_is_erased_again(built_world, tmp_path):
                          "sha256(? || '|email|' || lower(trim(?)))", [salt, f"  {email.upper()} "]).fetchall()[0][0]
     assert caught == 1
     assert con.execute("select count(*) from suppression_list where identifier_hash = ?", [email]).fetchall()[0][0] == 0
+    con.close()
+    # the erasure list is append-only: with every privacy request gone from the landing files, still erased
+    requests_path = copy_landing / "privacy" / "requests.parquet"
+    pq.write_table(pq.read_table(requests_path).slice(0, 0), requests_path)
+    result = run_dbt(["run", "--select", "base_privacy__requests", "stg_privacy__erased_identifiers"], copy_landing, copy)
+    assert result.ok, result.output[-3000:]
+    con = duckdb.connect(str(copy), read_only=True)
+    assert con.execute("select count(*) from stg_privacy__requests").fetchall()[0][0] == 0
+    assert con.execute("select is_erased, email from stg_shop__customers where shop_customer_id = 'REDELIVERED-1'"
+                       ).fetchall() == [(True, None)]
 
 
 def test_consent_rules_fail_on_broken_data(built_world, tmp_path):
