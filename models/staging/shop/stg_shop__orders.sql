@@ -4,12 +4,20 @@ base as (
     select * from {{ ref('base_shop__orders') }}
 ),
 
+flagged as (
+    select
+        *,
+        {{ is_erased_record({'email': 'email', 'phone': 'phone', 'shop_customer': 'shop_customer_id'}) }} as is_erased
+    from base
+    where _quarantine_reason is null
+),
+
 staged as (
     select
         order_id,
-        shop_customer_id,
-        email,
-        {{ is_valid_email('email') }} as is_email_valid,
+        {{ null_if_erased('shop_customer_id') }} as shop_customer_id,
+        {{ null_if_erased('email') }} as email,
+        {{ null_if_erased(is_valid_email('email')) }} as is_email_valid,
         created_at,
         currency,
         total_amount,
@@ -18,18 +26,18 @@ staged as (
         tax_amount,
         financial_status,
         cancelled_at,
-        first_name,
-        last_name,
-        phone,
-        shipping_street,
-        shipping_city,
-        shipping_postcode,
+        {{ null_if_erased('first_name') }} as first_name,
+        {{ null_if_erased('last_name') }} as last_name,
+        {{ null_if_erased('phone') }} as phone,
+        {{ null_if_erased('shipping_street') }} as shipping_street,
+        {{ null_if_erased('shipping_city') }} as shipping_city,
+        {{ null_if_erased('shipping_postcode') }} as shipping_postcode,
         shipping_country,
-        landing_site,
+        {{ null_if_erased('landing_site') }} as landing_site,
         sales_channel,
+        is_erased,
         invalid_fields
-    from base
-    where _quarantine_reason is null
+    from flagged
 )
 
 select * from staged

@@ -1,0 +1,157 @@
+{#-
+    Checks over the dbt graph (the manifest), generic so that every model, mart and source added
+    later is covered without touching the checks. Each returns a list of (object, problem) pairs;
+    the singular tests in tests/governance/ turn the list into rows (problems_as_rows), so a
+    problem fails `dbt build`. Only meaningful at execution time (`execute`); at parse time the
+    lists are empty.
+-#}
+
+
+{#- The project's own nodes of one resource type. -#}
+{% macro project_nodes(resource_type) -%}
+    {%- set found = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values()
+                if node.resource_type == resource_type and node.package_name == project_name -%}
+            {%- do found.append(node) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(found) -}}
+{%- endmacro %}
+
+
+{#- True for a mart: a model under models/marts/. -#}
+{% macro is_mart(node) -%}
+    {{- return(node.original_file_path.startswith('models/marts/')) -}}
+{%- endmacro %}
+
+
+{#- The PII class of a column (meta.pii, also accepted under config.meta), or none. -#}
+{% macro column_pii(column) -%}
+    {%- set meta = column.get('meta') or {} -%}
+    {%- set config_meta = (column.get('config') or {}).get('meta') or {} -%}
+    {{- return(meta.get('pii', config_meta.get('pii'))) -}}
+{%- endmacro %}
+
+
+{#-
+    Governance rule 8: every mart column has a description and meta.pii in none, direct,
+    indirect, sensitive; a mart declares its columns; a mart holding direct PII is tagged `pii`.
+-#}
+{% macro metadata_coverage_problems() -%}
+    {%- set problems = [] -%}
+    {%- for node in project_nodes('model') if is_mart(node) -%}
+        {%- if node.columns | length == 0 -%}
+            {%- do problems.append((node.name, 'declares no columns')) -%}
+        {%- endif -%}
+        {%- if not node.description -%}
+            {%- do problems.append((node.name, 'has no description')) -%}
+        {%- endif -%}
+        {%- set holds_direct = [] -%}
+        {%- for column in node.columns.values() -%}
+            {%- set pii = column_pii(column) -%}
+            {%- if not column.description -%}
+                {%- do problems.append((node.name ~ '.' ~ column.name, 'column has no description')) -%}
+            {%- endif -%}
+            {%- if pii not in ['none', 'direct', 'indirect', 'sensitive'] -%}
+                {%- do problems.append((node.name ~ '.' ~ column.name, 'column has no valid meta.pii (none, direct, indirect, sensitive)')) -%}
+            {%- endif -%}
+            {%- if pii == 'direct' -%}
+                {%- do holds_direct.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if holds_direct and 'pii' not in node.tags -%}
+            {%- do problems.append((node.name, 'holds direct PII (' ~ holds_direct | join(', ') ~ ') but is not tagged pii')) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(problems) -}}
+{%- endmacro %}
+
+
+{#-
+    Governance rule 14: every model has a tested primary key - a unique and a not_null test on the
+    same column (or a not_null constraint), a unique_combination_of_columns test, or a
+    primary_key constraint. A model may opt out only with meta.primary_key_exception (the reason).
+-#}
+{% macro primary_key_problems() -%}
+    {%- set unique_columns = {} -%}
+    {%- set not_null_columns = {} -%}
+    {%- set combination_tested = [] -%}
+    {%- for test in project_nodes('test') if test.test_metadata -%}
+        {%- set test_name = test.test_metadata.name -%}
+        {%- set attached = test.get('attached_node') or (test.depends_on.nodes | first) -%}
+        {%- set column_name = test.get('column_name') or test.test_metadata.kwargs.get('column_name') -%}
+        {%- if test_name == 'unique' and column_name -%}
+            {%- do unique_columns.setdefault(attached, []).append(column_name) -%}
+        {%- elif test_name == 'not_null' and column_name -%}
+            {%- do not_null_columns.setdefault(attached, []).append(column_name) -%}
+        {%- elif test_name == 'unique_combination_of_columns' -%}
+            {%- do combination_tested.append(attached) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set problems = [] -%}
+    {%- for node in project_nodes('model') -%}
+        {%- set constrained_pk = node.constraints | selectattr('type', 'equalto', 'primary_key') | list -%}
+        {%- set not_null = not_null_columns.get(node.unique_id, []) -%}
+        {%- for column in node.columns.values() -%}
+            {%- if column.constraints | selectattr('type', 'in', ['not_null', 'primary_key']) | list -%}
+                {%- do not_null.append(column.name) -%}
+            {%- endif -%}
+            {%- if column.constraints | selectattr('type', 'equalto', 'primary_key') | list -%}
+                {%- do constrained_pk.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set tested_key = [] -%}
+        {%- for column_name in unique_columns.get(node.unique_id, []) if column_name in not_null -%}
+            {%- do tested_key.append(column_name) -%}
+        {%- endfor -%}
+        {%- if not (tested_key or constrained_pk or node.unique_id in combination_tested
+                    or (node.meta or {}).get('primary_key_exception')) -%}
+            {%- do problems.append((node.name, 'no tested primary key (unique + not_null, unique_combination_of_columns, or a primary_key constraint)')) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(problems) -}}
+{%- endmacro %}
+
+
+{#-
+    Governance rule 16: every source table declares freshness (warn_after or error_after, and a
+    loaded_at_field), unless its meta.freshness_exception says why not.
+-#}
+{% macro freshness_problems() -%}
+    {%- set problems = [] -%}
+    {%- if execute -%}
+        {%- for source_node in graph.sources.values() if source_node.package_name == project_name -%}
+            {%- set freshness = source_node.freshness or {} -%}
+            {%- set declared = (freshness.get('warn_after') or {}).get('count') or (freshness.get('error_after') or {}).get('count') -%}
+            {%- set excepted = (source_node.meta or {}).get('freshness_exception') -%}
+            {%- if not excepted and not (declared and source_node.loaded_at_field) -%}
+                {%- do problems.append((source_node.source_name ~ '.' ~ source_node.name, 'declares no freshness (warn_after / error_after with a loaded_at_field) and no meta.freshness_exception')) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(problems) -}}
+{%- endmacro %}
+
+
+{#- (object, problem) pairs as rows of a failing test; no pairs, no rows. -#}
+{% macro problems_as_rows(problems) -%}
+with
+
+problems as (
+    select
+        cast(null as {{ dbt.type_string() }}) as object_name,
+        cast(null as {{ dbt.type_string() }}) as problem
+    where 1 = 0
+    {%- for object_name, problem in problems %}
+
+    union all
+
+    select
+        '{{ object_name }}' as object_name,
+        '{{ problem | replace("'", "''") }}' as problem
+    {%- endfor %}
+)
+
+select * from problems
+{%- endmacro %}

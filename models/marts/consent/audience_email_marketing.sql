@@ -1,0 +1,1 @@
+{{ consent_audience(purpose='marketing_email', address_type='email') }}

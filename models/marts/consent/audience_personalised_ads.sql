@@ -1,0 +1,1 @@
+{{ consent_audience(purpose='profiling', address_type='email') }}

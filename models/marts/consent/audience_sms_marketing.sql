@@ -1,0 +1,1 @@
+{{ consent_audience(purpose='marketing_sms', address_type='phone') }}

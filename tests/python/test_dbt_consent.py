@@ -1,0 +1,216 @@
+"""Consent, privacy and governance rules (1-5, 7, 8, 13, 14, 16) on the small built world.
+
+Positive asserts on the generated world, then each governance test shown to fail: the built
+warehouse is copied, the rule is broken in the copy, and `dbt test` (or the erasure check
+operation) on the copy must go red. The graph checks (rules 8, 14, 16) get a copy of the project
+with a broken mart, audience and source.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from support import BIN, ROOT, DbtResult, run_dbt
+
+pytestmark = pytest.mark.dbt
+
+AUDIENCES = ("audience_email_marketing", "audience_sms_marketing", "audience_personalised_ads")
+
+
+def _failed_tests(output: str) -> set[str]:
+    return set(re.findall(r"FAIL \d+ (\S+)", output))
+
+
+def test_consent_marts_build_and_hold_on_the_generated_world(built_world):
+    _, warehouse, result = built_world
+    assert result.ok, result.output[-4000:]
+    # the erasure check ran at the end of the build and found nothing
+    checked = re.search(r"erasure check \(rule 5\): (\d+) PII columns checked, (\d+) holding", result.output)
+    assert checked and int(checked.group(1)) >= 40 and checked.group(2) == "0", result.output[-3000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    current = con.execute("select count(*), count(distinct (contact_point_type, contact_point_key, purpose, channel))"
+                          " from consent_current").fetchall()[0]
+    assert current[0] == current[1] > 0
+    assert con.execute("select count(*) from audience_email_marketing").fetchall()[0][0] > 0
+    for audience in AUDIENCES:
+        # zero members without a current valid consent (ledger or soft opt-in) on the address or its account
+        invalid = con.execute(f"""
+            select count(*) from {audience} as a
+            where not exists (
+                select 1 from int_consent__address_states as s
+                where s.address_key = a.contact_point_key and s.purpose = a.purpose
+                  and s.has_valid_permission and not s.is_blocked)
+        """).fetchall()[0][0]
+        assert invalid == 0, audience
+    summary = con.execute("select count(*), count(distinct customer_id) from customer_consent_summary").fetchall()[0]
+    customers = con.execute("select count(distinct customer_id) from customer_identity_map").fetchall()[0][0]
+    assert summary[0] == summary[1] == customers
+    # the analytics views exist and carry no direct-PII column
+    columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'analytics'"
+        " and table_name = 'audience_email_marketing'").fetchall()}
+    assert "customer_id" in columns and "send_to" not in columns and "contact_point_key" not in columns
+
+
+def _erased_email(landing: Path) -> str:
+    con = duckdb.connect()
+    return con.execute(
+        f"select min(lower(trim(subject_value))) from '{landing}/privacy/requests.parquet'"
+        " where request_type = 'erasure' and status = 'completed' and subject_type = 'email'").fetchall()[0][0]
+
+
+def test_a_redelivered_erased_record_is_erased_again(built_world, tmp_path):
+    """Rule 5, no resurrection: a new shop account with an erased email (other spelling) is erased in staging."""
+    landing, warehouse, _ = built_world
+    email = _erased_email(landing)
+    assert email
+    copy_landing = tmp_path / "landing"
+    shutil.copytree(landing, copy_landing)
+    customers_path = copy_landing / "shop" / "customers.parquet"
+    customers = pq.read_table(customers_path)
+    row = {name: [None] for name in customers.column_names}
+    row.update(customer_id=["REDELIVERED-1"], email=[f"  {email.upper()} "], first_name=["Again"],
+               last_name=["Back"], created_at=[customers.column("created_at")[0].as_py()],
+               updated_at=[customers.column("updated_at")[0].as_py()])
+    extra = pa.table(row, schema=customers.schema)
+    # delivered twice: the exact duplicate is quarantined, and must not keep the raw row either
+    pq.write_table(pa.concat_tables([customers, extra, extra]), customers_path)
+    copy = tmp_path / "redelivered.duckdb"
+    shutil.copy(warehouse, copy)
+    result = run_dbt(["run", "--select", "base_shop__customers", "stg_shop__customers", "stg_quarantine__rows"],
+                     copy_landing, copy)
+    assert result.ok, result.output[-3000:]
+    con = duckdb.connect(str(copy), read_only=True)
+    staged = con.execute("select is_erased, email, first_name, last_name from stg_shop__customers"
+                         " where shop_customer_id = 'REDELIVERED-1'").fetchall()
+    assert staged == [(True, None, None, None)]
+    quarantined = con.execute("select reason, is_erased, raw_row from stg_quarantine__rows"
+                              " where source_record_id = 'REDELIVERED-1'").fetchall()
+    assert quarantined == [("exact_duplicate", True, None)]
+    # the suppression list holds only the salted hash, and it catches the re-delivered address
+    salt = "scv-development-salt-do-not-use-in-production"
+    caught = con.execute("select count(*) from suppression_list where reason = 'erased' and identifier_hash = "
+                         "sha256(? || '|email|' || lower(trim(?)))", [salt, f"  {email.upper()} "]).fetchall()[0][0]
+    assert caught == 1
+    assert con.execute("select count(*) from suppression_list where identifier_hash = ?", [email]).fetchall()[0][0] == 0
+    con.close()
+    # the erasure list is append-only: with every privacy request gone from the landing files, still erased
+    requests_path = copy_landing / "privacy" / "requests.parquet"
+    pq.write_table(pq.read_table(requests_path).slice(0, 0), requests_path)
+    result = run_dbt(["run", "--select", "base_privacy__requests", "stg_privacy__erased_identifiers"], copy_landing, copy)
+    assert result.ok, result.output[-3000:]
+    con = duckdb.connect(str(copy), read_only=True)
+    assert con.execute("select count(*) from stg_privacy__requests").fetchall()[0][0] == 0
+    assert con.execute("select is_erased, email from stg_shop__customers where shop_customer_id = 'REDELIVERED-1'"
+                       ).fetchall() == [(True, None)]
+
+
+def test_consent_rules_fail_on_broken_data(built_world, tmp_path):
+    """Rules 1, 2, 3, 4 and 7: break each in a copy of the warehouse; its test must fail."""
+    landing, warehouse, _ = built_world
+    copy = tmp_path / "tampered.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    member = "(contact_point_key, send_to, customer_id, linked_customer_count, purpose, lawful_basis)"
+    # rule 1: the proof of an email audience member's consent loses its notice version
+    con.execute("update consent_history set notice_version = null where consent_event_id = ("
+                "select min(consent_event_id) from audience_email_marketing where lawful_basis = 'consent')")
+    # rule 2: a second current row for one contact point, purpose and channel
+    con.execute("insert into consent_current select * from consent_current limit 1")
+    # rule 3: an SMS member nobody gave consent for
+    con.execute(f"insert into audience_sms_marketing {member} values "
+                "('999999999', '+999999999', 'cus_nobody', 1, 'marketing_sms', 'consent')")
+    # rule 4: an address whose latest email-marketing event is a withdrawal
+    con.execute(f"insert into audience_email_marketing {member} select contact_point_key, contact_point_key,"
+                " 'cus_withdrawn', 1, purpose, 'consent' from consent_current where contact_point_type = 'email'"
+                " and purpose = 'marketing_email' and consent_state = 'withdrawn' limit 1")
+    # rule 7: a minor's email in the profiling audience
+    con.execute(f"insert into audience_personalised_ads {member} select h.contact_point_key, h.contact_point_key,"
+                " h.customer_id, 1, 'profiling', 'consent' from int_consent__contact_point_customers h"
+                " join customer_consent_summary s using (customer_id)"
+                " where s.is_minor and h.contact_point_type = 'email' limit 1")
+    con.close()
+    result = run_dbt(["test", "--select", "consent_current,test_type:data", "audience_email_marketing",
+                      "audience_sms_marketing", "audience_personalised_ads"], landing, copy)
+    assert not result.ok
+    failed = _failed_tests(result.output)
+    expected = {
+        "audience_has_valid_consent_audience_email_marketing_",  # rule 1
+        "unique_combination_of_columns_consent_current_contact_point_type__contact_point_key__purpose__channel",  # rule 2
+        "audience_has_valid_consent_audience_sms_marketing_",  # rule 3
+        "audience_excludes_withdrawn_objected_suppressed_audience_email_marketing_",  # rule 4
+        "audience_excludes_minors_audience_personalised_ads_",  # rule 7
+    }
+    assert expected <= failed, (failed, result.output[-3000:])
+
+
+def test_erasure_check_fails_when_erased_data_comes_back(built_world, tmp_path):
+    """Rule 5: put an erased subject's email back into one staged view; the warehouse-wide check must fail."""
+    landing, warehouse, _ = built_world
+    copy = tmp_path / "resurrected.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    assert con.execute("select count(*) from stg_shop__customers where is_erased").fetchall()[0][0] > 0
+    con.execute("alter view stg_shop__customers rename to stg_shop__customers_intact")
+    con.execute("create view stg_shop__customers as select * replace ("
+                "coalesce(email, (select b.email from base_shop__customers b"
+                " where b.shop_customer_id = s.shop_customer_id limit 1)) as email)"
+                " from stg_shop__customers_intact s")
+    con.close()
+    result = run_dbt(["run-operation", "check_erasure_reached_everything"], landing, copy)
+    assert not result.ok
+    assert "Governance rule 5 broken" in result.output and "stg_shop__customers.email" in result.output
+
+
+BROKEN_MART_SQL = "select 1 as id, 'someone@example.org' as email\n"
+BROKEN_YML = """version: 2
+models:
+  - name: zz_broken_mart
+    description: A mart that breaks rules 8 and 14.
+    columns:
+      - name: id
+        meta: {pii: none}
+      - name: email
+        description: An email, direct PII, but the model is not tagged pii.
+        meta: {pii: direct}
+sources:
+  - name: zz_source
+    tables:
+      - name: zz_table
+        description: A source without freshness.
+"""
+
+
+def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
+    """Rules 8, 14, 16 and the audience test coverage: a project copy with a broken mart, audience and source."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(ROOT / name, project / name)
+    for folder in ("models", "macros", "seeds", "analyses"):
+        if (ROOT / folder).exists():
+            shutil.copytree(ROOT / folder, project / folder)
+    shutil.copytree(ROOT / "tests", project / "tests", ignore=shutil.ignore_patterns("python", "__pycache__"))
+    broken = project / "models" / "marts" / "zz_broken"
+    broken.mkdir()
+    (broken / "zz_broken_mart.sql").write_text(BROKEN_MART_SQL)
+    (broken / "audience_zz_untested.sql").write_text(BROKEN_MART_SQL)
+    (broken / "_zz_broken.yml").write_text(BROKEN_YML)
+    env = dict(os.environ, SCV_LANDING_PATH=str(small_world), SCV_WAREHOUSE=str(tmp_path / "w.duckdb"),
+               DBT_PROFILES_DIR=str(project))
+    proc = subprocess.run([str(BIN / "dbt"), "test", "--select", "path:tests/governance"], cwd=project, env=env,
+                          capture_output=True, text=True)
+    result = DbtResult(proc.returncode, proc.stdout + proc.stderr)
+    assert not result.ok
+    failed = _failed_tests(result.output)
+    assert {"assert_mart_columns_have_description_and_pii", "assert_every_model_has_primary_key_test",
+            "assert_sources_declare_freshness", "assert_audiences_carry_consent_tests"} <= failed, result.output[-3000:]
