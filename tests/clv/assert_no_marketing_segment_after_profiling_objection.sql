@@ -4,7 +4,9 @@
 with
 
 objections as (
-    select * from {{ ref('int_clv__profiling_objections') }}
+    select customer_id
+    from {{ ref('int_consent__customer_restrictions') }}
+    where has_objected_to_profiling
 ),
 
 clv as (

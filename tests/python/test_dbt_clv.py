@@ -23,7 +23,8 @@ def test_clv_marts_on_the_small_world(built_world):
     assert rows == distinct == customers and 0 < buyers < rows
     objectors = con.execute(
         "select count(*), count(c.marketing_segment), min(c.has_profiling_objection::int) "
-        "from int_clv__profiling_objections o join customer_clv c using (customer_id)").fetchall()[0]
+        "from int_consent__customer_restrictions o join customer_clv c using (customer_id) "
+        "where o.has_objected_to_profiling").fetchall()[0]
     assert objectors[0] > 0 and objectors[1] == 0 and objectors[2] == 1
     stages = dict(con.execute("select lifecycle_stage, count(*) from customer_clv group by 1").fetchall())
     assert stages.get("prospect", 0) > 0 and set(stages) <= {"prospect", "new", "active", "at_risk", "lapsed"}
@@ -40,7 +41,8 @@ def test_rule_4_fails_when_an_objector_keeps_a_marketing_segment(built_world, tm
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
     con.execute("update customer_clv set marketing_segment = 'champions' "
-                "where customer_id = (select min(customer_id) from int_clv__profiling_objections)")
+                "where customer_id = (select min(customer_id) from int_consent__customer_restrictions "
+                "where has_objected_to_profiling)")
     con.close()
     result = run_dbt(["test", "--select", "assert_no_marketing_segment_after_profiling_objection"], landing, copy)
     assert not result.ok, "rule 4 did not fail on an objector with a marketing segment"

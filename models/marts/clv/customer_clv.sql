@@ -17,7 +17,11 @@ predictions as (
 ),
 
 objections as (
-    select * from {{ ref('int_clv__profiling_objections') }}
+    -- customers who objected to profiling (or to the direct marketing behind it): the consent
+    -- capability's single decision, see the `consent_semantics` doc block
+    select customer_id
+    from {{ ref('int_consent__customer_restrictions') }}
+    where has_objected_to_profiling
 ),
 
 customers as (

@@ -209,18 +209,7 @@ engagement as (
 ),
 
 consent_summary as (
-    -- Placeholder until branch `consent` is merged: replace this CTE's body with
-    -- select * from ref('customer_consent_summary') (same columns, one row per customer).
-    select
-        customer_id,
-        cast(null as boolean) as can_email_marketing,
-        cast(null as boolean) as can_sms_marketing,
-        cast(null as boolean) as can_personalised_ads,
-        cast(null as boolean) as has_objected_to_marketing,
-        cast(null as boolean) as has_objected_to_profiling,
-        cast(null as boolean) as is_erased,
-        cast(null as boolean) as is_minor
-    from customers
+    select * from {{ ref('customer_consent_summary') }}
 ),
 
 clv as (
