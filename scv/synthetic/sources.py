@@ -18,7 +18,7 @@ from .vocab import CATEGORIES, JUNK_EMAILS, JUNK_NAMES, JUNK_PHONES, LOCALES
 # Share of people each system knows.
 REACH = {"crm": 0.15, "shop": 0.4, "guest_only": 0.12, "loyalty": 0.22, "store_anonymous": 0.3, "web": 0.55,
          "email": 0.35, "support": 0.1, "ads": 0.06, "sms_consent": 0.1, "privacy": 0.004,
-         "profiling_objection": 0.01}
+         "profiling_objection": 0.01, "profiling_consent": 0.12}
 
 IDENTITY_TABLES = tuple(t.key for t in TABLES if t.identity_bearing)
 
@@ -323,7 +323,24 @@ def observe(rng: random.Random, nprng: np.random.Generator, people: list[Person]
     # email clicks open web sessions (tagged with the subscriber's click id) on the person's device
     sessions.extend(_email_events(nprng, b, ids, subscribers, start, end))
     _web_events(nprng, b, ids, sessions, start, end)
+    _profiling_consents(random.Random(rng.getrandbits(64)), b, ids, people, start, end)
     return b
+
+
+def _profiling_consents(rng: random.Random, b: Batch, ids: Ids, people: list[Person], start: datetime,
+                        end: datetime) -> None:
+    """Preference-centre grants of profiling (personalised ads, segments), some withdrawn later.
+
+    Drawn last, from a stream of their own, so adding them changed nothing else in the world."""
+    for p in people:
+        if rng.random() >= REACH["profiling_consent"]:
+            continue
+        t = random_time(rng, start, end)
+        em = p.email_at(t)
+        _consent(rng, b, ids, p, "email", em, "profiling", t, "shop", "preference_centre", "preference_centre")
+        if rng.random() < 0.15:
+            _consent(rng, b, ids, p, "email", em, "profiling", random_time(rng, t, end), "shop", "preference_centre",
+                     "preference_centre", action="withdrawn")
 
 
 _COUNTRY_NAMES = {"US": "United States", "GB": "United Kingdom", "IT": "Italia", "RO": "România",
