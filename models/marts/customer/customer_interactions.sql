@@ -33,8 +33,10 @@ consent_events as (
     select * from {{ ref('stg_consent__events') }}
 ),
 
-identity_records as (
-    select * from {{ ref('int_identity__records_unioned') }}
+contact_point_customers as (
+    -- which customers a consent subject belongs to (the consent marts' own mapping: canonical
+    -- emails and phones, record ids; an address shared by two customers belongs to both)
+    select * from {{ ref('int_consent__contact_point_customers') }}
 ),
 
 customer_keys as (
@@ -248,53 +250,12 @@ lead_interactions as (
         on {{ dbt.concat(["'ads:leads:'", 'leads.lead_id']) }} = current_customers.record_key
 ),
 
-consent_subjects as (
-    -- which customers a consent subject belongs to: record ids directly, emails and phones as
-    -- recorded on any identity record (an email shared by two customers belongs to both)
-    select distinct
-        case
-            when identity_records.source_system = 'shop' and identity_records.source_table = 'customers'
-                then 'shop_customer'
-            when identity_records.source_system = 'crm' then 'crm_contact'
-            when identity_records.source_system = 'loyalty' then 'loyalty_card'
-        end as subject_type,
-        identity_records.source_record_id as subject_value,
-        current_customers.customer_id
-    from identity_records
-    inner join current_customers
-        on identity_records.record_key = current_customers.record_key
-    where
-        (identity_records.source_system = 'shop' and identity_records.source_table = 'customers')
-        or identity_records.source_system in ('crm', 'loyalty')
-
-    union
-
-    select distinct
-        'email' as subject_type,
-        identity_records.email as subject_value,
-        current_customers.customer_id
-    from identity_records
-    inner join current_customers
-        on identity_records.record_key = current_customers.record_key
-    where identity_records.email is not null
-
-    union
-
-    select distinct
-        'phone' as subject_type,
-        identity_records.phone as subject_value,
-        current_customers.customer_id
-    from identity_records
-    inner join current_customers
-        on identity_records.record_key = current_customers.record_key
-    where identity_records.phone is not null
-),
-
 consent_interactions as (
     select
-        {{ dbt.concat(["'consent:events:'", 'consent_events.consent_event_id', "':'", 'consent_subjects.customer_id'])
-        }} as interaction_key,
-        consent_subjects.customer_id,
+        {{ dbt.concat([
+            "'consent:events:'", 'consent_events.consent_event_id', "':'", 'contact_point_customers.customer_id'
+        ]) }} as interaction_key,
+        contact_point_customers.customer_id,
         'consent' as channel,
         {{ dbt.concat(["'consent_'", 'consent_events.action']) }} as interaction_type,
         consent_events.occurred_at,
@@ -307,10 +268,11 @@ consent_interactions as (
         1 as event_count,
         false as is_aggregate
     from consent_events
-    inner join consent_subjects
+    inner join contact_point_customers
         on
-            consent_events.subject_type = consent_subjects.subject_type
-            and consent_events.subject_value = consent_subjects.subject_value
+            consent_events.subject_type = contact_point_customers.contact_point_type
+            and {{ canonical_subject_key('consent_events.subject_type', 'consent_events.subject_value') }}
+            = contact_point_customers.contact_point_key
 ),
 
 unioned as (
