@@ -34,6 +34,27 @@ import pandas as pd
 QUARANTINE_TAG = "conflicting_duplicate_key"
 JUNK_PREFIX = "J"
 MAP_RELATION = "customer_identity_map"
+IDENTITY_RECORDS = "int_identity__records"
+
+#: Evidence two records of one person can share (int_identity__records columns). Two records that
+#: share none of these are linked by nothing any rule or model of the pipeline looks at; the
+#: ceiling below joins every true pair that shares one (transitively) and reports the recall that
+#: a perfect decision on that evidence would reach.
+CEILING_KEYS = {
+    "email": "email_norm",
+    "phone": "coalesce(phone_e164, phone_national)",
+    "shop account": "coalesce(shop_customer_id, case when source_system = 'shop' and source_table = 'customers' "
+                    "then source_record_id end)",
+    "email click": "coalesce(email_subscriber_id, case when source_system = 'email' then source_record_id end)",
+    "crm merge": "coalesce(crm_surviving_contact_id, case when source_system = 'crm' then source_record_id end)",
+    "full name": "case when last_name_norm is not null then coalesce(first_name_canonical, first_name_norm) "
+                 "|| '|' || last_name_norm end",
+    "full name swapped": "case when first_name_norm is not null then last_name_norm || '|' "
+                         "|| coalesce(first_name_canonical, first_name_norm) end",
+    "sounds-alike full name": "first_name_metaphone || '|' || last_name_metaphone",
+    "last name + birth date": "last_name_norm || '|' || date_of_birth",
+    "first name + birth date": "coalesce(first_name_canonical, first_name_norm) || '|' || date_of_birth",
+}
 PRED_COLUMNS = ("source_system", "source_table", "source_record_id", "customer_id")
 TRUTH_COLUMNS = ("source", "table", "record_id", "person_id")
 
@@ -95,9 +116,74 @@ def evaluate_warehouse(
         result = _evaluate(con)
         result["inputs"] = {"warehouse": str(warehouse), "map_relation": f"{schema}.{name}",
                             "truth": truth_path, "excluded_sources": list(exclude_sources)}
+        if _has_relation(con, schema, IDENTITY_RECORDS):
+            result["ceiling"] = _ceiling(con, schema)
         return result
     finally:
         con.close()
+
+
+def _has_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from duckdb_tables() where database_name = 'wh' and schema_name = ? and table_name = ?",
+        [schema, name]).fetchall()[0][0])
+
+
+def _ceiling(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, Any]:
+    """The recall a perfect decision could reach on the evidence the records carry.
+
+    Every pair of evaluated records of one person that shares a value in CEILING_KEYS is joined,
+    transitively (union-find); the pairwise recall of those groups is the ceiling. Records whose
+    person has other records but which share nothing with any of them are counted as unlinkable
+    (e.g. an anonymous web visitor who never logged in, a ticket with a name its person uses
+    nowhere else). Ground truth is used only to choose which pairs to join, so the figure is an
+    upper bound for any method on these records, not a prediction.
+    """
+    keys = " union all ".join(
+        f"select record_key, {_sql_str(label)} as kind, ({expr})::varchar as value from wh.\"{schema}\".{IDENTITY_RECORDS}"
+        for label, expr in CEILING_KEYS.items())
+    con.execute(f"""
+        create or replace temp table ceiling_keys as
+        select ev.person, k.record_key, k.kind, k.value
+        from ({keys}) as k
+        join wh."{schema}".{IDENTITY_RECORDS} as r using (record_key)
+        join ev on ev.s = r.source_system and ev.t = r.source_table and ev.r = r.source_record_id
+        where k.value is not null
+    """)
+    pairs = con.execute("""
+        select distinct l.record_key, r.record_key
+        from ceiling_keys as l join ceiling_keys as r
+            on l.person = r.person and l.kind = r.kind and l.value = r.value and l.record_key < r.record_key
+    """).fetchall()
+    members = con.execute("""
+        select ev.person, r.record_key from ev
+        join wh."{schema}".{table} as r on ev.s = r.source_system and ev.t = r.source_table and ev.r = r.source_record_id
+    """.format(schema=schema, table=IDENTITY_RECORDS)).fetchall()
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[tuple[str, str], int] = {}
+    persons: dict[str, int] = {}
+    for person, record in members:
+        groups[(person, find(record))] = groups.get((person, find(record)), 0) + 1
+        persons[person] = persons.get(person, 0) + 1
+    true_pairs = sum(n * (n - 1) // 2 for n in persons.values())
+    linkable = sum(n * (n - 1) // 2 for n in groups.values())
+    alone = sum(1 for (person, _root), n in groups.items() if n == 1 and persons[person] > 1)
+    return {"recall_ceiling": _ratio(linkable, true_pairs), "linkable_pairs": linkable, "true_pairs": true_pairs,
+            "records_sharing_nothing_with_their_person": alone,
+            "records_with_identity_keys": len(members),
+            "evidence": list(CEILING_KEYS)}
 
 
 def format_report(result: dict[str, Any], max_slices: int | None = None) -> str:
@@ -137,6 +223,16 @@ def format_report(result: dict[str, Any], max_slices: int | None = None) -> str:
         f"  precision {_fmt(pw['precision'])}   recall {_fmt(pw['recall'])}   F1 {_fmt(pw['f1'])}",
         f"  true pairs {pw['true_pairs']:,}   predicted pairs {pw['predicted_pairs']:,}   "
         f"true-positive pairs {pw['true_positive_pairs']:,}",
+    ]
+    if result.get("ceiling"):
+        ce = result["ceiling"]
+        lines += [
+            f"  recall ceiling {_fmt(ce['recall_ceiling'])}: the true pairs joined by shared evidence "
+            f"({ce['linkable_pairs']:,} of {ce['true_pairs']:,});",
+            f"  {ce['records_sharing_nothing_with_their_person']:,} records share no email, phone, account, click id,"
+            " CRM merge or name with any other record of their person",
+        ]
+    lines += [
         "",
         "Clusters",
         f"  {'customers':<40}{cl['customers']:>12,}",

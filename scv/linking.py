@@ -161,9 +161,12 @@ def _name_comparison(first_name_conflict_m: float | None = FIRST_NAME_CONFLICT_M
                        f"OR first_name_compact_l = first_name_compact_r")
     # one typing error, same sound, very close (0.92: "shu mei" / "shu hui" are sisters, 0.886), or a
     # short form that begins the long one ("chris" / "christopher", nicknames missing from the seed)
+    # a one-letter difference in a short name is usually another name ("van" / "lan", "ana" / "ina"),
+    # so one edit counts when the first letters agree or both names have five letters or more
     first_close = known(f"jaro_winkler_similarity({f_l}, {f_r}) >= 0.92 "
                         f"OR first_name_metaphone_l = first_name_metaphone_r "
-                        f"OR {_one_edit(f_l, f_r)} "
+                        f"OR ({_one_edit(f_l, f_r)} AND (left({f_l}, 1) = left({f_r}, 1) "
+                        f"OR least(length({f_l}), length({f_r})) >= 5)) "
                         f"OR (length({f_l}) >= 3 AND starts_with({f_r}, {f_l})) "
                         f"OR (length({f_r}) >= 3 AND starts_with({f_l}, {f_r}))")
     first_half_swap = known(f"{f_l} = {s_r} OR {s_l} = {f_r}")
@@ -174,9 +177,18 @@ def _name_comparison(first_name_conflict_m: float | None = FIRST_NAME_CONFLICT_M
     one_first_missing = f"({f_l} IS NULL OR {f_r} IS NULL)"
     swapped_close = known(f"jaro_winkler_similarity({f_l}, {s_r}) >= 0.88 "
                           f"AND jaro_winkler_similarity({s_l}, {f_r}) >= 0.88")
-    veto = cll.CustomLevel(f"{first_present} AND NOT {first_same} AND NOT {first_close} AND NOT {first_half_swap}",
-                           label_for_charts="unrelated first names" + (" (veto)" if first_name_conflict_m else ""))
+    unrelated_first = f"{first_present} AND NOT {first_same} AND NOT {first_close} AND NOT {first_half_swap}"
+    suffix = " (veto)" if first_name_conflict_m else ""
+    # two levels, so that where EM learns them (no veto) a shared surname still counts: a replaced
+    # first name with the family name kept is a different case from two unrelated full names
+    # a half swap ("terragni cristina" / "lina terragni") whose other halves are unrelated is a
+    # family member with the same surname, not one person (the swapped levels come first)
+    half_swap_conflict = f"{first_present} AND {last_present} AND {first_half_swap} AND NOT {first_same}"
+    veto_same_last = cll.CustomLevel(f"({unrelated_first} AND {s_l} = {s_r}) OR ({half_swap_conflict})",
+                                     label_for_charts="unrelated first names, same last name" + suffix)
+    veto = cll.CustomLevel(unrelated_first, label_for_charts="unrelated first names" + suffix)
     if first_name_conflict_m is not None:
+        veto_same_last.configure(m_probability=first_name_conflict_m, fix_m_probability=True)
         veto.configure(m_probability=first_name_conflict_m, fix_m_probability=True)
     return CustomComparison(
         output_column_name="name",
@@ -189,6 +201,7 @@ def _name_comparison(first_name_conflict_m: float | None = FIRST_NAME_CONFLICT_M
                 tf_adjustment_column="full_name_norm", disable_tf_exact_match_detection=True),
             cll.CustomLevel(f"{f_l} = {s_r} AND {s_l} = {f_r}", label_for_charts="first and last name swapped"),
             cll.CustomLevel(swapped_close, label_for_charts="first and last name swapped, with spelling variants"),
+            veto_same_last,
             veto,
             # one name in the other's other field (a half swap): household members share a surname,
             # so this neither vetoes nor supports a link (weight fixed at 0, like a missing name)

@@ -230,6 +230,40 @@ def test_evaluate_warehouse_and_cli(tmp_path: Path, capsys):
         evaluate_warehouse(wh, land, relation="nope.customer_identity_map")
 
 
+def test_recall_ceiling_joins_only_records_that_share_evidence(tmp_path: Path, capsys):
+    # person A: a1 and a2 share an email, a3 shares only a name with a2, a4 shares nothing;
+    # person B: b1 alone. The map links a1+a2 only.
+    pred, truth = frames([("a1", "A", "c1", ""), ("a2", "A", "c1", ""), ("a3", "A", "c2", ""),
+                          ("a4", "A", "c3", ""), ("b1", "B", "c4", "")])
+    land = tmp_path / "landing"
+    (land / "_truth").mkdir(parents=True)
+    truth.to_parquet(land / "_truth" / "records.parquet", index=False)
+    wh = tmp_path / "warehouse.duckdb"
+    records = pd.DataFrame({
+        "record_key": ["k1", "k2", "k3", "k4", "k5"], "source_system": "crm", "source_table": "contacts",
+        "source_record_id": ["a1", "a2", "a3", "a4", "b1"],
+        "first_name_norm": [None, "ann", "ann", "zoe", "ann"], "first_name_canonical": [None, "anna", "anna", "zoe", "anna"],
+        "last_name_norm": [None, "lee", "lee", None, "lee"], "first_name_metaphone": None, "last_name_metaphone": None,
+        "email_norm": ["a@x.org", "a@x.org", None, None, None], "phone_e164": None, "phone_national": None,
+        "shop_customer_id": None, "email_subscriber_id": None, "crm_surviving_contact_id": None,
+        "date_of_birth": None,
+    })
+    con = duckdb.connect(str(wh))
+    con.register("p", pred.assign(record_key=["k1", "k2", "k3", "k4", "k5"]))
+    con.execute("create table customer_identity_map as select * from p")
+    con.register("r", records)
+    con.execute("create table int_identity__records as select * from r")
+    con.close()
+    r = evaluate_warehouse(wh, land)
+    ce = r["ceiling"]
+    # A has 4 records (6 true pairs); evidence joins a1-a2-a3 (3 pairs); a4 shares nothing.
+    # b1 shares the name "anna lee" but is another person: truth keeps it out of A's groups
+    assert ce["true_pairs"] == 6 and ce["linkable_pairs"] == 3 and ce["recall_ceiling"] == 0.5
+    assert ce["records_sharing_nothing_with_their_person"] == 1
+    assert r["pairwise"]["recall"] == 1 / 6
+    assert "recall ceiling 0.50000" in format_report(r)
+
+
 # --------------------------------------------------------------------------- FEBRL landing
 
 

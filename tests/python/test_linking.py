@@ -293,3 +293,44 @@ def test_train_save_load_roundtrip(tmp_path):
     truth = {(a, b) for a, b in zip(edges["record_key_l"], edges["record_key_r"])
              if a.split("-")[0] == b.split("-")[0]}
     assert len(truth) / len(edges) > 0.95  # precision on an easy world
+
+
+def test_shipped_model_matches_the_code():
+    """The shipped model was trained with the comparisons the code defines today (retrain with
+    scripts/bench_linking.py --save-model after changing a comparison level)."""
+    shipped = linking.load_model()
+    current = linking.settings().get_settings("duckdb").as_dict()
+
+    def levels(comparisons):
+        return [(c["output_column_name"], [(lvl.get("label_for_charts"), lvl["sql_condition"])
+                                            for lvl in c["comparison_levels"]]) for c in comparisons]
+
+    assert levels(shipped.splink_model["comparisons"]) == levels(current["comparisons"])
+
+
+def test_fuzzy_edge_options_fail_clearly():
+    from scv.identity import fuzzy_edges, parse_flag
+
+    records = _small_world()
+    with pytest.raises(ValueError, match="identity_linking_model"):
+        fuzzy_edges(records, linking_model="splink-default")
+    with pytest.raises(ValueError, match="needs identity_linking_model: train"):
+        fuzzy_edges(records, linking_model="shipped", household_veto=False)
+    assert parse_flag("False", "x") is False and parse_flag(True, "x") is True
+    with pytest.raises(ValueError, match="true or false"):
+        parse_flag("maybe", "identity_household_veto")
+
+
+def test_training_on_the_input_links_like_the_shipped_model():
+    from scv.identity import fuzzy_edges
+
+    records = _small_world(persons=600).assign(source_table="contacts", shop_customer_id=None)
+    trained = fuzzy_edges(records, linking_model="train", threshold=0.9)
+    shipped = fuzzy_edges(records, linking_model="shipped", threshold=0.9)
+    same_person = lambda e: {(a, b) for a, b in zip(e.record_key_l, e.record_key_r)  # noqa: E731
+                             if a.split("-")[0] == b.split("-")[0]}
+    sizes = records.record_key.str.split("-").str[0].value_counts()
+    true_pairs = int((sizes * (sizes - 1) // 2).sum())
+    # fitted on 600 toy persons it is less sure than the shipped model, but precise and well past chance
+    assert len(same_person(trained)) / len(trained) > 0.95
+    assert len(same_person(trained)) >= 0.5 * true_pairs and len(same_person(shipped)) >= 0.5 * true_pairs
