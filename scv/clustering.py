@@ -32,15 +32,27 @@ class Guardrails:
     enabled: bool = True   # False: plain connected components (for measurement only)
     # fuzzy edges below this probability are kept for review but never merge customers
     fuzzy_min_probability: float = 0.99
+    # False: a fuzzy edge on a shared email where one side has no first name does not merge (the
+    # same policy as the deterministic email_only rule, var identity_nameless_email_links): which
+    # member of a household used the mailbox is not in the data
+    nameless_email_links: bool = True
 
     @classmethod
     def from_seed(cls, limits: pd.DataFrame | None, max_cluster_size: int = 200,
-                  fuzzy_min_probability: float = 0.99) -> Guardrails:
-        g = cls(max_cluster_size=max_cluster_size, fuzzy_min_probability=fuzzy_min_probability)
+                  fuzzy_min_probability: float = 0.99, nameless_email_links: bool = True) -> Guardrails:
+        g = cls(max_cluster_size=max_cluster_size, fuzzy_min_probability=fuzzy_min_probability,
+                nameless_email_links=nameless_email_links)
         if limits is not None and len(limits):
             g.limits = {r.identifier_type: int(r.max_per_customer) for r in limits.itertuples()}
             g.fuzzy_limits = {r.identifier_type: int(r.max_per_customer_fuzzy) for r in limits.itertuples()}
         return g
+
+
+def _nameless_same_email(first: list, email: list, a: int, b: int) -> bool:
+    """One side without a first name, both with the same (non-null) email."""
+    missing = [x is None or (isinstance(x, float) and pd.isna(x)) for x in (first[a], first[b])]
+    same = email[a] is not None and not (isinstance(email[a], float) and pd.isna(email[a])) and email[a] == email[b]
+    return any(missing) and same
 
 
 def _ordered_edges(exact: pd.DataFrame, fuzzy: pd.DataFrame, must_link: pd.DataFrame) -> pd.DataFrame:
@@ -92,6 +104,14 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             v[c] = {x} if x is not None and not pd.isna(x) else set()
         values.append(v)
     weakest = [1.0] * n
+    if guardrails.nameless_email_links or not {"first_name_norm", "email_norm"} <= set(records.columns):
+        nameless_email: set[tuple[int, int]] = set()
+    else:
+        first = records["first_name_norm"].tolist()
+        email = records["email_norm"].tolist()
+        nameless_email = {(index[a], index[b]) for a, b in zip(fuzzy_edges.get("record_key_l", ()),
+                                                               fuzzy_edges.get("record_key_r", ()))
+                          if a in index and b in index and _nameless_same_email(first, email, index[a], index[b])}
     forbidden: dict[int, set[int]] = {}
     overrides = overrides if overrides is not None else pd.DataFrame(columns=["record_key_a", "record_key_b",
                                                                              "decision"])
@@ -124,6 +144,9 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
         reason = None
         if e.kind == "fuzzy" and e.confidence < guardrails.fuzzy_min_probability:
             reasons[i] = "below_fuzzy_threshold"
+            continue
+        if e.kind == "fuzzy" and (a, b) in nameless_email:
+            reasons[i] = "nameless_email"
             continue
         if ra != rb and guardrails.enabled and e.kind != "override":
             if size[ra] + size[rb] > guardrails.max_cluster_size:
@@ -173,7 +196,7 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
     # simply not evidence enough); customers holding such records are flagged for review
     refused = [0] * n
     for rec_l, rec_r, ok, why in zip(decisions.record_key_l, decisions.record_key_r, accepted, reasons):
-        if not ok and why not in ("unknown_record", "below_fuzzy_threshold"):
+        if not ok and why not in ("unknown_record", "below_fuzzy_threshold", "nameless_email"):
             for key in (rec_l, rec_r):
                 if key in index:
                     refused[index[key]] += 1

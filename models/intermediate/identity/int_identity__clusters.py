@@ -1,17 +1,22 @@
 """Identity records -> clusters under guardrails: a thin adapter over scv.clustering."""
 
 from scv.clustering import Guardrails, cluster
+from scv.identity import parse_flag
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    max_cluster_size = dbt.config.get("max_cluster_size")
+    fuzzy_min_probability = dbt.config.get("fuzzy_min_probability")
+    nameless_email_links = dbt.config.get("nameless_email_links")
     records = dbt.ref("int_identity__records").df()
     exact = dbt.ref("int_identity__exact_edges").df()
     fuzzy = dbt.ref("int_identity__fuzzy_edges").df()
     guardrails = Guardrails.from_seed(
         dbt.ref("identifier_limits").df(),
-        max_cluster_size=int(dbt.config.get("max_cluster_size")),
-        fuzzy_min_probability=float(dbt.config.get("fuzzy_min_probability")),
+        max_cluster_size=int(max_cluster_size),
+        fuzzy_min_probability=float(fuzzy_min_probability),
+        nameless_email_links=parse_flag(nameless_email_links, "identity_nameless_email_links"),
     )
     assignments, _decisions = cluster(records, exact, fuzzy, guardrails, dbt.ref("identity_overrides").df())
     return assignments

@@ -6,14 +6,17 @@
     2. shop_account       an order placed by, or a web visitor logged into, a shop account
     2b. email_click       a web visitor who arrived through a subscriber's email click (the ESP's click
                           id, mc_eid, in the landing URL) belongs to that subscriber
-    3. email_and_name     same normalized email and compatible names
+    3. email_and_name     same normalized email and compatible names, and no two different phones or
+                          shop accounts on the pair
     4. phone_and_name     same E.164 phone and compatible names
     5. email_only         same normalized email, one side without a first name, every named record of
                           that email compatible with each other (a shared household email with two
                           different people on it links nothing by email alone), and the named side's
                           first name, or first initial and surname (`arossi@`), written in the
                           address's local part (the mailbox is theirs: `anna.rossi@` links a
-                          nameless record to Anna, not to Anna's husband)
+                          nameless record to Anna, not to Anna's husband). Only with var
+                          identity_nameless_email_links: the named owner is the likely, not the
+                          certain, user of the mailbox (household members use it too)
 
     "Compatible names": the first names agree (same nickname-canonical name, same metaphone, or
     Jaro-Winkler >= var identity_name_similarity), or are swapped with the last names; and the
@@ -21,6 +24,7 @@
     this model: the normalizer nulls them (governance rule 11).
 -#}
 {%- set similarity = var('identity_name_similarity', 0.9) -%}
+{%- set nameless_email_links = var('identity_nameless_email_links', false) -%}
 {%- set max_group = var('identity_max_records_per_key', 500) -%}
 
 with
@@ -29,19 +33,32 @@ records as (
     select * from {{ ref('int_identity__records') }}
 ),
 
+first_name_records as (
+    -- how many records write each first name this way: tells a rare spelling (a typo) from a name
+    select
+        first_name_norm,
+        count(*) as first_name_records
+    from records
+    where first_name_norm is not null
+    group by first_name_norm
+),
+
 keyed as (
     -- records that take part in key-based rules; orders placed from an account link through it
     select
-        record_key,
-        first_name_norm,
-        first_name_canonical,
-        first_name_metaphone,
-        last_name_norm,
-        date_of_birth,
-        email_norm,
-        phone_e164
+        records.record_key,
+        records.first_name_norm,
+        records.first_name_canonical,
+        records.first_name_metaphone,
+        records.last_name_norm,
+        records.date_of_birth,
+        records.email_norm,
+        records.phone_e164,
+        records.shop_customer_id,
+        first_name_records.first_name_records
     from records
-    where not (source_table = 'orders' and shop_customer_id is not null)
+    left join first_name_records on records.first_name_norm = first_name_records.first_name_norm
+    where not (records.source_table = 'orders' and records.shop_customer_id is not null)
 ),
 
 crm_merge as (
@@ -121,6 +138,10 @@ email_pairs as (
         l.email_norm,
         {{ compatible_names('l', 'r', similarity) }} as names_compatible,
         l.first_name_norm is null or r.first_name_norm is null as one_side_nameless,
+        -- two different phones, or two different shop accounts, on one email: on the 100k world 18
+        -- of 21 such same-email, same-name pairs were two people (a family sharing the mailbox)
+        coalesce(l.phone_e164 != r.phone_e164, false)
+        or coalesce(l.shop_customer_id != r.shop_customer_id, false) as identifiers_conflict,
         (
             {{ dbt.position("replace(coalesce(l.first_name_norm, r.first_name_norm), ' ', '')",
                             dbt.split_part('l.email_norm', "'@'", 1)) }} > 0
@@ -154,7 +175,7 @@ email_and_name as (
         3 as rule_rank,
         0.99 as confidence
     from email_pairs
-    where names_compatible and not one_side_nameless
+    where names_compatible and not one_side_nameless and not identifiers_conflict
 ),
 
 email_only as (
@@ -166,7 +187,9 @@ email_only as (
         0.95 as confidence
     from email_pairs
     where
-        one_side_nameless
+        {{ 'true' if nameless_email_links else 'false' }}
+        and one_side_nameless
+        and not identifiers_conflict
         and named_side_in_address
         and email_norm not in (select ambiguous_emails.email_norm from ambiguous_emails)
 ),
