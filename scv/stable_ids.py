@@ -71,10 +71,12 @@ def assign(clusters: pd.DataFrame, history: pd.DataFrame | None, build_at: datet
     c["customer_id"] = c["cluster_key"].map(cluster_id)
 
     # splits: a previous id whose records now sit in more than one customer
-    spread = c.dropna(subset=["previous_id"]).groupby("previous_id")["customer_id"].nunique()
-    for pid in sorted(spread[spread > 1].index):
-        for part in sorted(set(c.loc[c.previous_id == pid, "customer_id"]) - {pid}):
-            changes.append({"change_type": "split", "customer_id": part, "related_customer_id": pid})
+    # (one groupby, not a scan per split id: a build that splits 10k customers took minutes)
+    parts_of = c.dropna(subset=["previous_id"]).groupby("previous_id")["customer_id"].agg(set)
+    for pid in sorted(parts_of.index):
+        if len(parts_of[pid]) > 1:
+            for part in sorted(parts_of[pid] - {pid}):
+                changes.append({"change_type": "split", "customer_id": part, "related_customer_id": pid})
     counts = c.groupby("customer_id").size().to_dict()
     for ch in changes:
         ch["record_count"] = int(counts.get(ch["customer_id"], 0))
