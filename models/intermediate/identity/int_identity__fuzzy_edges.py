@@ -5,7 +5,7 @@ warehouse. By default the trained model shipped in scv/models scores the records
 build time); var identity_linking_model: train fits it on the build's own records instead.
 """
 
-from scv.identity import fuzzy_edges, parse_flag
+from scv.identity import CANDIDATE_FILTER_SQL, fuzzy_edges, parse_flag
 
 
 def model(dbt, session):
@@ -14,7 +14,7 @@ def model(dbt, session):
     linking_model = dbt.config.get("linking_model")
     household_veto = dbt.config.get("household_veto")
     match_threshold = dbt.config.get("match_threshold")
-    records = dbt.ref("int_identity__records").df()
+    records = dbt.ref("int_identity__records").filter(CANDIDATE_FILTER_SQL).df()
     return fuzzy_edges(
         records,
         linking_model=str(linking_model),
