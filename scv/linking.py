@@ -316,6 +316,7 @@ def _address_comparison() -> CustomComparison:
             cll.ExactMatchLevel("postcode_norm").configure(tf_adjustment_column="postcode_norm",
                                                            label_for_charts="same postcode"),
             cll.CustomLevel(f"{pc_close} AND {city_same}", label_for_charts="postcode one edit away, same city"),
+            cll.CustomLevel(f"{pc_close} AND ({no_city} OR {no_street})", label_for_charts="postcode one edit away"),
             cll.ExactMatchLevel("city_norm").configure(tf_adjustment_column="city_norm",
                                                        label_for_charts="same city"),
             cll.ElseLevel(),
