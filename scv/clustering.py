@@ -34,12 +34,12 @@ class Guardrails:
     fuzzy_min_probability: float = 0.99
     # False: a fuzzy edge on a shared email where one side has no first name does not merge (the
     # same policy as the deterministic email_only rule, var identity_nameless_email_links): which
-    # member of a household used the mailbox is not in the data
-    nameless_email_links: bool = True
+    # member of a household used the mailbox is not in the data (default False, as in dbt_project.yml)
+    nameless_email_links: bool = False
 
     @classmethod
     def from_seed(cls, limits: pd.DataFrame | None, max_cluster_size: int = 200,
-                  fuzzy_min_probability: float = 0.99, nameless_email_links: bool = True) -> Guardrails:
+                  fuzzy_min_probability: float = 0.99, nameless_email_links: bool = False) -> Guardrails:
         g = cls(max_cluster_size=max_cluster_size, fuzzy_min_probability=fuzzy_min_probability,
                 nameless_email_links=nameless_email_links)
         if limits is not None and len(limits):
@@ -104,7 +104,8 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             v[c] = {x} if x is not None and not pd.isna(x) else set()
         values.append(v)
     weakest = [1.0] * n
-    if guardrails.nameless_email_links or not {"first_name_norm", "email_norm"} <= set(records.columns):
+    if (guardrails.nameless_email_links or not guardrails.enabled
+            or not {"first_name_norm", "email_norm"} <= set(records.columns)):
         nameless_email: set[tuple[int, int]] = set()
     else:
         first = records["first_name_norm"].tolist()

@@ -90,6 +90,18 @@ def test_a_maybe_never_merges():
     assert list(decisions.rejected_because) == ["below_fuzzy_threshold"]
 
 
+def test_a_nameless_record_on_a_shared_email_joins_nobody_unless_the_policy_allows():
+    # r1 has the email but no first name: which household member it is, the data does not say
+    records = _records(email_norm=["fam@x.org", "fam@x.org", None], first_name_norm=["anna", None, "anna"])
+    fuzzy = _fuzzy([("r0", "r1"), ("r0", "r2")], 0.999)
+    out, decisions = cluster(records, NO_EDGES, fuzzy, Guardrails())
+    assert sorted(_customers(out)) == [("r0", "r2"), ("r1",)]
+    assert list(decisions.rejected_because) == ["nameless_email", None]
+    assert cluster(records, NO_EDGES, fuzzy, Guardrails())[0].rejected_edge_count.sum() == 0  # policy, not review
+    allowed, _ = cluster(records, NO_EDGES, fuzzy, Guardrails(nameless_email_links=True))
+    assert _customers(allowed) == [("r0", "r1", "r2")]
+
+
 def _clusters(mapping: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({"record_key": list(mapping), "cluster_key": list(mapping.values())})
 
