@@ -864,16 +864,19 @@ def predict_edges(
             order by 1, 2
         """
         edges = session.con.execute(sql).df()
-    return edges.reset_index(drop=True)
+    # typed even when empty (an empty object column reaches DuckDB as type NULL, not VARCHAR)
+    return edges.astype({"record_key_l": "string", "record_key_r": "string", "comparison_weights": "string",
+                         "conflicting_accounts": "bool"}).reset_index(drop=True)
 
 
 def _empty_edges() -> pd.DataFrame:
+    # "string", not "object": an empty object column reaches DuckDB as type NULL, not VARCHAR
     return pd.DataFrame({
-        "record_key_l": pd.Series(dtype="object"),
-        "record_key_r": pd.Series(dtype="object"),
+        "record_key_l": pd.Series(dtype="string"),
+        "record_key_r": pd.Series(dtype="string"),
         "match_probability": pd.Series(dtype="float64"),
         "match_weight": pd.Series(dtype="float64"),
-        "comparison_weights": pd.Series(dtype="object"),
+        "comparison_weights": pd.Series(dtype="string"),
         "conflicting_accounts": pd.Series(dtype="bool"),
     })
 
