@@ -334,3 +334,21 @@ def test_training_on_the_input_links_like_the_shipped_model():
     # fitted on 600 toy persons it is less sure than the shipped model, but precise and well past chance
     assert len(same_person(trained)) / len(trained) > 0.95
     assert len(same_person(trained)) >= 0.5 * true_pairs and len(same_person(shipped)) >= 0.5 * true_pairs
+
+
+def test_candidate_filter_sql_selects_what_fuzzy_candidates_selects():
+    """The dbt model filters in the warehouse (CANDIDATE_FILTER_SQL); fuzzy_edges filters again in
+    pandas (fuzzy_candidates): the two spellings of the rule must pick the same records."""
+    import duckdb
+
+    from scv.identity import CANDIDATE_FILTER_SQL, fuzzy_candidates
+
+    records = _small_world(persons=50).assign(source_table="contacts", shop_customer_id=None)
+    records.loc[records.index[:5], ["first_name_norm", "last_name_norm", "email_norm", "phone_e164",
+                                    "date_of_birth"]] = None                      # no signal at all
+    records.loc[records.index[5:10], ["source_table", "shop_customer_id"]] = ["orders", "s1"]  # account orders
+    con = duckdb.connect()
+    con.register("records", records)
+    in_sql = set(con.execute(f"select record_key from records where {CANDIDATE_FILTER_SQL}").df().record_key)
+    assert in_sql == set(fuzzy_candidates(records).record_key)
+    assert len(in_sql) == len(records) - 10
