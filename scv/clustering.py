@@ -9,6 +9,8 @@ rejected and kept with its reason, instead of silently chaining two people toget
   birth dates; fuzzy edges have their own, stricter limits: e.g. two logged-in shop accounts are
   never merged on a fuzzy edge alone);
 - reviewed must-not-link pairs;
+- sources declared deduplicated (var identity_deduplicated_sources, e.g. a CRM whose contacts are
+  already one per person): a customer holds at most one record of each;
 - fuzzy edges below `fuzzy_min_probability` never merge (they are kept, and flag the records for
   review, but a precision-first customer view does not act on a maybe).
 
@@ -18,9 +20,15 @@ chain many people into a mega-cluster the way connected components do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+#: the landing-contract tables whose records are identity records (source_system/source_table)
+IDENTITY_SOURCES = ("crm/contacts", "shop/customers", "shop/orders", "loyalty/members", "email/subscribers",
+                    "support/tickets", "ads/leads", "web/events")
+
 
 @dataclass
 class Guardrails:
@@ -36,12 +44,23 @@ class Guardrails:
     # same policy as the deterministic email_only rule, var identity_nameless_email_links): which
     # member of a household used the mailbox is not in the data (default False, as in dbt_project.yml)
     nameless_email_links: bool = False
+    # "source_system/source_table" names whose records are each a different person (deduplicated
+    # upstream): two of them never share a customer, which makes the clustering a one-to-one
+    # link between such sources (the best-scoring link of each record wins)
+    deduplicated_sources: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.deduplicated_sources) - set(IDENTITY_SOURCES))
+        if unknown:
+            raise ValueError(f"identity_deduplicated_sources names {unknown}, which are not identity sources; "
+                             f"use source/table names of the landing contract: {', '.join(IDENTITY_SOURCES)}")
 
     @classmethod
     def from_seed(cls, limits: pd.DataFrame | None, max_cluster_size: int = 200,
-                  fuzzy_min_probability: float = 0.99, nameless_email_links: bool = False) -> Guardrails:
+                  fuzzy_min_probability: float = 0.99, nameless_email_links: bool = False,
+                  deduplicated_sources: Sequence[str] = ()) -> Guardrails:
         g = cls(max_cluster_size=max_cluster_size, fuzzy_min_probability=fuzzy_min_probability,
-                nameless_email_links=nameless_email_links)
+                nameless_email_links=nameless_email_links, deduplicated_sources=tuple(deduplicated_sources))
         if limits is not None and len(limits):
             g.limits = {r.identifier_type: int(r.max_per_customer) for r in limits.itertuples()}
             g.fuzzy_limits = {r.identifier_type: int(r.max_per_customer_fuzzy) for r in limits.itertuples()}
@@ -104,6 +123,16 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             v[c] = {x} if x is not None and not pd.isna(x) else set()
         values.append(v)
     weakest = [1.0] * n
+    # per customer: the deduplicated sources it already holds a record of
+    if guardrails.deduplicated_sources:
+        missing = {"source_system", "source_table"} - set(records.columns)
+        if missing:
+            raise ValueError(f"deduplicated sources need the identity records' {sorted(missing)}")
+        source = (records["source_system"].astype(str) + "/" + records["source_table"].astype(str)).tolist()
+        declared = set(guardrails.deduplicated_sources)
+        dedup_sources = [{s} if s in declared else set() for s in source]
+    else:
+        dedup_sources = [set() for _ in range(n)]
     if (guardrails.nameless_email_links or not guardrails.enabled
             or not {"first_name_norm", "email_norm"} <= set(records.columns)):
         nameless_email: set[tuple[int, int]] = set()
@@ -158,6 +187,8 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
                     if len(values[ra][c] | values[rb][c]) > limit:
                         reason = f"limit:{c}"
                         break
+            if reason is None and dedup_sources[ra] & dedup_sources[rb]:
+                reason = "deduplicated_source:" + min(dedup_sources[ra] & dedup_sources[rb])
             if reason is None:
                 fa = {find(x) for x in forbidden.get(ra, ())}
                 if rb in fa:
@@ -173,6 +204,7 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             size[ra] += size[rb]
             for c in limited:
                 values[ra][c] |= values[rb][c]
+            dedup_sources[ra] |= dedup_sources[rb]
             weakest[ra] = min(weakest[ra], weakest[rb], float(e.confidence))
             if rb in forbidden:
                 forbidden.setdefault(ra, set()).update(forbidden.pop(rb))

@@ -1,7 +1,9 @@
 -- Governance rule 10: no customer above the size ceiling, no customer holding more distinct values
--- of a limited identifier than identifier_limits allows. Returns the offending customers.
+-- of a limited identifier than identifier_limits allows, and none holding two records of a source
+-- declared deduplicated (var identity_deduplicated_sources). Returns the offending customers.
 -- The limited identifiers are the rows of the seed, so a limit added there is checked here too.
 {% set max_size = var('identity_max_cluster_size', 200) %}
+{% set deduplicated_sources = var('identity_deduplicated_sources', []) %}
 -- (Compiling without a built seed, e.g. for linting, checks email_norm only.)
 {% set limited_identifiers = ['email_norm'] %}
 {% if execute and load_relation(ref('identifier_limits')) is not none %}
@@ -63,6 +65,19 @@ violations as (
         record_count as observed
     from per_customer
     where record_count > {{ max_size }}
+    {%- for source in deduplicated_sources %}
+
+    union all
+
+    select
+        customer_id,
+        'deduplicated_source:{{ source }}' as broken_rule,
+        count(*) as observed
+    from identity_map
+    where source_system || '/' || source_table = '{{ source }}'
+    group by customer_id
+    having count(*) > 1
+    {%- endfor %}
 )
 
 select * from violations

@@ -63,6 +63,29 @@ def test_twins_with_different_birth_dates_stay_apart():
     assert sorted(_customers(out)) == [("r0", "r1"), ("r2",)]
 
 
+def test_deduplicated_sources_link_one_to_one():
+    # crm and loyalty each hold one record per person: the loyalty card joins its best crm match
+    # only, even when the other crm contact also scores above the threshold
+    records = _records(source_system=["crm", "crm", "loyalty"], source_table=["contacts", "contacts", "members"])
+    fuzzy = pd.concat([_fuzzy([("r0", "r2")], 0.97), _fuzzy([("r1", "r2")], 0.93)], ignore_index=True)
+    guardrails = Guardrails(fuzzy_min_probability=0.5, deduplicated_sources=("crm/contacts", "loyalty/members"))
+    one_to_one, decisions = cluster(records, NO_EDGES, fuzzy, guardrails)
+    assert _customers(one_to_one) == [("r0", "r2"), ("r1",)]
+    assert decisions.set_index("record_key_l").rejected_because.to_dict() == {
+        "r0": None, "r1": "deduplicated_source:crm/contacts"}
+    chained, _ = cluster(records, NO_EDGES, fuzzy, Guardrails(fuzzy_min_probability=0.5))
+    assert _customers(chained) == [("r0", "r1", "r2")]
+    # a deterministic edge inside a deduplicated source is refused too
+    same_source, _ = cluster(records, _exact([("r0", "r1")]), NO_FUZZY, guardrails)
+    assert len(_customers(same_source)) == 3
+    try:
+        Guardrails(deduplicated_sources=("crm/contact",))
+    except ValueError as error:
+        assert "crm/contacts" in str(error)
+    else:
+        raise AssertionError("a misspelt source name must be an error")
+
+
 def test_size_ceiling_and_overrides():
     records = _records(email_norm=[None] * 4)
     out, _ = cluster(records, _exact([("r0", "r1"), ("r1", "r2"), ("r2", "r3")]), NO_FUZZY,

@@ -9,6 +9,7 @@ def model(dbt, session):
     max_cluster_size = dbt.config.get("max_cluster_size")
     fuzzy_min_probability = dbt.config.get("fuzzy_min_probability")
     nameless_email_links = dbt.config.get("nameless_email_links")
+    deduplicated_sources = dbt.config.get("deduplicated_sources")
     records = dbt.ref("int_identity__records").df()
     exact = dbt.ref("int_identity__exact_edges").df()
     fuzzy = dbt.ref("int_identity__fuzzy_edges").df()
@@ -17,6 +18,7 @@ def model(dbt, session):
         max_cluster_size=int(max_cluster_size),
         fuzzy_min_probability=float(fuzzy_min_probability),
         nameless_email_links=parse_flag(nameless_email_links, "identity_nameless_email_links"),
+        deduplicated_sources=[x.strip() for x in str(deduplicated_sources or "").split(",") if x.strip()],
     )
     assignments, _decisions = cluster(records, exact, fuzzy, guardrails, dbt.ref("identity_overrides").df())
     return assignments
