@@ -6,7 +6,7 @@
 For each dataset: write it through the landing contract (`scv febrl`: crm/contacts, and for
 FEBRL4 loyalty/members as the second file; no social security number), `dbt build` the identity
 models (`+customer_identity_map`) into a scratch warehouse with the vars given (default:
-DEFAULT_VARS below; --vars replaces them for every dataset run),
+scv.benchmarks.febrl.WAREHOUSE_VARS; --vars replaces them for every dataset run),
 score `customer_identity_map` with `scv evaluate` (cluster-implied pairwise precision / recall /
 F1), and, in the same process, Splink's documented FEBRL example model without the SSN
 (scripts/bench_linking.py) clustered by connected components at p >= 0.5, plus both wall times.
@@ -30,19 +30,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_linking  # noqa: E402
 
-from scv.benchmarks.febrl import write_febrl_landing  # noqa: E402
+from scv.benchmarks.febrl import WAREHOUSE_VARS, write_febrl_landing  # noqa: E402
 from scv.evaluation import evaluate_warehouse  # noqa: E402
 
-#: the configuration each benchmark runs with unless --vars is given: the linking model fitted on
-#: the build's own records, the household veto off (FEBRL has no households or twins), and
-#: - FEBRL3 (dedupe of one file): links merge from p >= 0.5, the reference's threshold;
-#: - FEBRL4 (link of two files, each one record per person): both sources declared deduplicated,
-#:   so each record takes its best link only (one-to-one), down to p >= 0.01.
-DEFAULT_VARS = {
-    "febrl3": "{identity_linking_model: train, identity_household_veto: false, identity_fuzzy_min_probability: 0.5}",
-    "febrl4": "{identity_linking_model: train, identity_household_veto: false, identity_fuzzy_min_probability: 0.01, "
-              "identity_deduplicated_sources: [crm/contacts, loyalty/members]}",
-}
 
 
 def build(landing: Path, warehouse: Path, dbt_vars: str) -> float:
@@ -78,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", choices=("febrl3", "febrl4"), action="append")
     ap.add_argument("--out", type=Path, default=Path("/tmp/febrl_wh"))
-    ap.add_argument("--vars", help="dbt --vars for the build (YAML; default: DEFAULT_VARS of the dataset)")
+    ap.add_argument("--vars", help="dbt --vars for the build (YAML; default: the dataset's WAREHOUSE_VARS)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     results = {}
     for name in args.dataset or ["febrl3", "febrl4"]:
         landing = args.out / name / "landing"
         write_febrl_landing(name, landing)
-        dbt_vars = args.vars or DEFAULT_VARS[name]
+        dbt_vars = args.vars or WAREHOUSE_VARS[name]
         seconds = build(landing, args.out / name / "warehouse.duckdb", dbt_vars)
         ours = evaluate_warehouse(args.out / name / "warehouse.duckdb", landing)["pairwise"]
         ref, ref_seconds = reference(name)

@@ -39,6 +39,17 @@ DATASETS = ("febrl1", "febrl2", "febrl3", "febrl4")
 FIXED_TIMESTAMP = datetime(2024, 1, 1)
 DEDUPE_TABLE = "crm/contacts"
 LINK_TABLES = ("crm/contacts", "loyalty/members")  # FEBRL4 A, B
+#: the dbt vars each dataset is built with (scripts/bench_febrl_warehouse.py, and the pytest build):
+#: the linking model fitted on the build's own records, the household veto off (FEBRL has no
+#: households or twins), and
+#: - FEBRL3 (dedupe of one file): links merge from p >= 0.5, the reference's threshold;
+#: - FEBRL4 (link of two files, each one record per person): both tables declared deduplicated, so
+#:   each record takes its best link only (one-to-one), down to p >= 0.01.
+WAREHOUSE_VARS = {
+    "febrl3": "{identity_linking_model: train, identity_household_veto: false, identity_fuzzy_min_probability: 0.5}",
+    "febrl4": "{identity_linking_model: train, identity_household_veto: false, identity_fuzzy_min_probability: 0.01, "
+              f"identity_deduplicated_sources: [{', '.join(LINK_TABLES)}]}}",
+}
 _REC_ID = re.compile(r"^rec-(\d+)-(?:org|dup-\d+)$")
 PERSONS_SCHEMA = pa.schema([
     ("person_id", pa.string()), ("n_records", pa.int64()), ("first_name", pa.string()),
