@@ -97,13 +97,21 @@ def _ordered_edges(exact: pd.DataFrame, fuzzy: pd.DataFrame, must_link: pd.DataF
 
 def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.DataFrame,
             guardrails: Guardrails, overrides: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (assignments, edge_decisions).
+    """Return (assignments, edge_decisions): `decide`, then `assignments_from_decisions`."""
+    decisions = decide(records, exact_edges, fuzzy_edges, guardrails, overrides)
+    return assignments_from_decisions(records, decisions), decisions
 
-    assignments: record_key, cluster_key (the smallest record_key of the cluster), link_confidence
-    (the strongest accepted edge touching the record; 1.0 for a record alone), linked_by (that
-    edge's rule, or 'singleton'), cluster_confidence (the weakest edge that joined the cluster).
-    rejected_edge_count: edges touching the record that a guardrail refused.
-    edge_decisions: every edge with accepted (bool) and the guardrail that rejected it.
+
+def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.DataFrame,
+           guardrails: Guardrails, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every edge, strongest first, with the clustering's decision on it.
+
+    Columns: decision_order (1 = applied first), record_key_l, record_key_r, rule, kind (override,
+    exact, fuzzy), confidence, accepted (bool), merged (accepted and joined two customers; false
+    when the records were already one customer), rejected_because (null when accepted: the
+    guardrail or policy that refused it, e.g. limit:email_norm, cluster_size, must_not_link,
+    deduplicated_source:crm/contacts, below_fuzzy_threshold, nameless_email, unknown_record).
+    The customers are the connected components of the merged edges (`assignments_from_decisions`).
     """
     limited = sorted(set(guardrails.limits) | set(guardrails.fuzzy_limits))
     unknown = [c for c in limited if c not in records.columns]
@@ -122,7 +130,6 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             x = getattr(row, c, None)
             v[c] = {x} if x is not None and not pd.isna(x) else set()
         values.append(v)
-    weakest = [1.0] * n
     # per customer: the deduplicated sources it already holds a record of
     if guardrails.deduplicated_sources:
         missing = {"source_system", "source_table"} - set(records.columns)
@@ -162,9 +169,8 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
 
     edges = _ordered_edges(exact_edges, fuzzy_edges, must_link)
     accepted = [False] * len(edges)
+    merged = [False] * len(edges)
     reasons: list[str | None] = [None] * len(edges)
-    best_conf = [None] * n
-    best_rule = [None] * n
     for i, e in enumerate(edges.itertuples(index=False)):
         a, b = index.get(e.record_key_l), index.get(e.record_key_r)
         if a is None or b is None:
@@ -198,6 +204,7 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             continue
         accepted[i] = True
         if ra != rb:
+            merged[i] = True
             if size[ra] < size[rb]:
                 ra, rb = rb, ra
             parent[rb] = ra
@@ -205,12 +212,61 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
             for c in limited:
                 values[ra][c] |= values[rb][c]
             dedup_sources[ra] |= dedup_sources[rb]
-            weakest[ra] = min(weakest[ra], weakest[rb], float(e.confidence))
             if rb in forbidden:
                 forbidden.setdefault(ra, set()).update(forbidden.pop(rb))
+
+    decisions = edges.drop(columns=["rank"]).assign(accepted=accepted, merged=merged, rejected_because=reasons)
+    decisions.insert(0, "decision_order", pd.Series(range(1, len(decisions) + 1), dtype="int64"))
+    return decisions.astype({"record_key_l": "string", "record_key_r": "string", "rule": "string", "kind": "string",
+                             "confidence": "float64", "accepted": "bool", "merged": "bool",
+                             "rejected_because": "string"})
+
+
+def assignments_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """The customers the decisions make: one row per record.
+
+    record_key, cluster_key (the smallest record_key of the customer), link_confidence (the strongest
+    accepted edge touching the record; 1.0 for a record alone), linked_by (that edge's rule, or
+    'singleton'), cluster_confidence (the weakest edge that joined the customer), rejected_edge_count
+    (edges touching the record that a guardrail refused; a fuzzy edge below the threshold or a
+    nameless-email link is not a refusal: it was not evidence enough, or the policy).
+    """
+    keys = records["record_key"].tolist()
+    index = {k: i for i, k in enumerate(keys)}
+    n = len(keys)
+    parent = list(range(n))
+    weakest = [1.0] * n
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    best_conf: list[float | None] = [None] * n
+    best_rule: list[str | None] = [None] * n
+    refused = [0] * n
+    ordered = decisions.sort_values("decision_order", kind="mergesort")
+    for rec_l, rec_r, rule, confidence, ok, joined, why in zip(
+            ordered.record_key_l, ordered.record_key_r, ordered.rule, ordered.confidence, ordered.accepted,
+            ordered.merged, ordered.rejected_because):
+        a, b = index.get(rec_l), index.get(rec_r)
+        if a is None or b is None:
+            continue
+        if not ok:
+            if why not in ("unknown_record", "below_fuzzy_threshold", "nameless_email"):
+                refused[a] += 1
+                refused[b] += 1
+            continue
+        confidence = float(confidence)
+        if joined:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[rb] = ra
+                weakest[ra] = min(weakest[ra], weakest[rb], confidence)
         for x in (a, b):
-            if best_conf[x] is None or e.confidence > best_conf[x]:
-                best_conf[x], best_rule[x] = float(e.confidence), e.rule
+            if best_conf[x] is None or confidence > best_conf[x]:
+                best_conf[x], best_rule[x] = confidence, rule
 
     roots = [find(i) for i in range(n)]
     cluster_key: dict[int, str] = {}
@@ -223,17 +279,7 @@ def cluster(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Da
         "link_confidence": [c if c is not None else 1.0 for c in best_conf],
         "linked_by": [r if r is not None else "singleton" for r in best_rule],
         "cluster_confidence": [weakest[r] for r in roots],
+        "rejected_edge_count": pd.Series(refused, dtype="int64"),
     })
-    decisions = edges.drop(columns=["rank"]).assign(accepted=accepted, rejected_because=reasons)
-    # per record: edges a guardrail refused (a fuzzy edge below the threshold is not a refusal: it was
-    # simply not evidence enough); customers holding such records are flagged for review
-    refused = [0] * n
-    for rec_l, rec_r, ok, why in zip(decisions.record_key_l, decisions.record_key_r, accepted, reasons):
-        if not ok and why not in ("unknown_record", "below_fuzzy_threshold", "nameless_email"):
-            for key in (rec_l, rec_r):
-                if key in index:
-                    refused[index[key]] += 1
-    assignments["rejected_edge_count"] = pd.Series(refused, dtype="int64")
-    assignments = assignments.astype({"record_key": "string", "cluster_key": "string", "linked_by": "string",
-                                      "link_confidence": "float64", "cluster_confidence": "float64"})
-    return assignments, decisions
+    return assignments.astype({"record_key": "string", "cluster_key": "string", "linked_by": "string",
+                               "link_confidence": "float64", "cluster_confidence": "float64"})

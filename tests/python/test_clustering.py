@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from scv.clustering import Guardrails, cluster
+from scv.clustering import Guardrails, assignments_from_decisions, cluster
 from scv.stable_ids import assign
 
 
@@ -71,8 +71,8 @@ def test_deduplicated_sources_link_one_to_one():
     guardrails = Guardrails(fuzzy_min_probability=0.5, deduplicated_sources=("crm/contacts", "loyalty/members"))
     one_to_one, decisions = cluster(records, NO_EDGES, fuzzy, guardrails)
     assert _customers(one_to_one) == [("r0", "r2"), ("r1",)]
-    assert decisions.set_index("record_key_l").rejected_because.to_dict() == {
-        "r0": None, "r1": "deduplicated_source:crm/contacts"}
+    assert decisions.set_index("record_key_l").rejected_because.fillna("accepted").to_dict() == {
+        "r0": "accepted", "r1": "deduplicated_source:crm/contacts"}
     chained, _ = cluster(records, NO_EDGES, fuzzy, Guardrails(fuzzy_min_probability=0.5))
     assert _customers(chained) == [("r0", "r1", "r2")]
     # a deterministic edge inside a deduplicated source is refused too
@@ -84,6 +84,25 @@ def test_deduplicated_sources_link_one_to_one():
         assert "crm/contacts" in str(error)
     else:
         raise AssertionError("a misspelt source name must be an error")
+
+
+def test_decisions_record_every_link_and_rebuild_the_customers():
+    # applied in key order at equal rank: r0-r1 and r0-r2 merge; r1-r2 is accepted inside one
+    # customer already; r2-r3 is refused (a third phone)
+    records = _records(phone_e164=["+1", "+1", "+2", "+3"])
+    exact = _exact([("r0", "r1"), ("r1", "r2"), ("r0", "r2"), ("r2", "r3")], rule="phone_and_name")
+    guardrails = Guardrails(limits={"phone_e164": 2}, fuzzy_limits={"phone_e164": 2})
+    assignments, decisions = cluster(records, exact, NO_FUZZY, guardrails)
+    assert decisions.decision_order.tolist() == [1, 2, 3, 4]
+    by_pair = decisions.set_index(["record_key_l", "record_key_r"])
+    assert by_pair.merged.to_dict() == {("r0", "r1"): True, ("r0", "r2"): True, ("r1", "r2"): False,
+                                        ("r2", "r3"): False}
+    assert by_pair.accepted[("r1", "r2")] and not by_pair.accepted[("r2", "r3")]
+    assert by_pair.rejected_because[("r2", "r3")] == "limit:phone_e164"
+    assert _customers(assignments) == [("r0", "r1", "r2"), ("r3",)]
+    assert assignments.set_index("record_key").rejected_edge_count.to_dict() == {"r0": 0, "r1": 0, "r2": 1, "r3": 1}
+    # the customers are a function of the decisions alone (what int_identity__clusters reads)
+    assert assignments_from_decisions(records[["record_key"]], decisions).equals(assignments)
 
 
 def test_size_ceiling_and_overrides():
@@ -119,7 +138,7 @@ def test_a_nameless_record_on_a_shared_email_joins_nobody_unless_the_policy_allo
     fuzzy = _fuzzy([("r0", "r1"), ("r0", "r2")], 0.999)
     out, decisions = cluster(records, NO_EDGES, fuzzy, Guardrails())
     assert sorted(_customers(out)) == [("r0", "r2"), ("r1",)]
-    assert list(decisions.rejected_because) == ["nameless_email", None]
+    assert decisions.rejected_because.fillna("accepted").tolist() == ["nameless_email", "accepted"]
     assert cluster(records, NO_EDGES, fuzzy, Guardrails())[0].rejected_edge_count.sum() == 0  # policy, not review
     allowed, _ = cluster(records, NO_EDGES, fuzzy, Guardrails(nameless_email_links=True))
     assert _customers(allowed) == [("r0", "r1", "r2")]

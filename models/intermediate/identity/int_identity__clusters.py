@@ -1,24 +1,11 @@
-"""Identity records -> clusters under guardrails: a thin adapter over scv.clustering."""
+"""Identity records -> clusters: the connected components of the links that merged customers in
+int_identity__link_decisions (a thin adapter over scv.clustering.assignments_from_decisions)."""
 
-from scv.clustering import Guardrails, cluster
-from scv.identity import parse_flag
+from scv.clustering import assignments_from_decisions
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    max_cluster_size = dbt.config.get("max_cluster_size")
-    fuzzy_min_probability = dbt.config.get("fuzzy_min_probability")
-    nameless_email_links = dbt.config.get("nameless_email_links")
-    deduplicated_sources = dbt.config.get("deduplicated_sources")
-    records = dbt.ref("int_identity__records").df()
-    exact = dbt.ref("int_identity__exact_edges").df()
-    fuzzy = dbt.ref("int_identity__fuzzy_edges").df()
-    guardrails = Guardrails.from_seed(
-        dbt.ref("identifier_limits").df(),
-        max_cluster_size=int(max_cluster_size),
-        fuzzy_min_probability=float(fuzzy_min_probability),
-        nameless_email_links=parse_flag(nameless_email_links, "identity_nameless_email_links"),
-        deduplicated_sources=[x.strip() for x in str(deduplicated_sources or "").split(",") if x.strip()],
-    )
-    assignments, _decisions = cluster(records, exact, fuzzy, guardrails, dbt.ref("identity_overrides").df())
-    return assignments
+    records = dbt.ref("int_identity__records").select("record_key").df()
+    decisions = dbt.ref("int_identity__link_decisions").df()
+    return assignments_from_decisions(records, decisions)

@@ -1,28 +1,27 @@
 {#-
     The links a data steward should look at: pairs of records the probabilistic model scored at or
     above var identity_review_min_probability that are nevertheless in two different customers,
-    because the probability was below the merge threshold (var identity_fuzzy_min_probability),
-    because one side has no first name on a shared email (var identity_nameless_email_links off),
-    because the two records are two logged-in shop accounts, or because a guardrail refused the
-    merge (identifier limits, cluster size, a must_not_link). A reviewed pair goes into
-    seeds/identity_overrides.csv as must_link or must_not_link and leaves the queue.
+    with the clustering's own reason (int_identity__link_decisions): the probability was below the
+    merge threshold (var identity_fuzzy_min_probability), one side has no first name on a shared
+    email (var identity_nameless_email_links off), the two records are two logged-in shop accounts,
+    or another guardrail refused the merge (identifier limits, cluster size, a must_not_link, a
+    source declared deduplicated). A reviewed pair goes into seeds/identity_overrides.csv as
+    must_link or must_not_link and leaves the queue.
 -#}
 {%- set review_from = var('identity_review_min_probability', 0.9) -%}
-{%- set merge_from = var('identity_fuzzy_min_probability', 0.99) -%}
-{%- set nameless_email_links = var('identity_nameless_email_links', false) -%}
-
 with
 
 fuzzy_edges as (
     select * from {{ ref('int_identity__fuzzy_edges') }}
 ),
 
-identity_map as (
-    select * from {{ ref('customer_identity_map') }}
+decisions as (
+    select * from {{ ref('int_identity__link_decisions') }}
+    where kind = 'fuzzy'
 ),
 
-records as (
-    select * from {{ ref('int_identity__records') }}
+identity_map as (
+    select * from {{ ref('customer_identity_map') }}
 ),
 
 overrides as (
@@ -44,14 +43,11 @@ candidates as (
         map_r.customer_id as customer_id_r,
         fuzzy_edges.match_probability,
         fuzzy_edges.comparison_weights,
+        decisions.rejected_because as refused_by,
         case
-            when fuzzy_edges.match_probability < {{ merge_from }} then 'below_threshold'
-            when
-                not {{ 'true' if nameless_email_links else 'false' }}
-                and (records_l.first_name_norm is null or records_r.first_name_norm is null)
-                and records_l.email_norm = records_r.email_norm
-                then 'nameless_email'
-            when fuzzy_edges.conflicting_accounts then 'two_shop_accounts'
+            when decisions.rejected_because = 'below_fuzzy_threshold' then 'below_threshold'
+            when decisions.rejected_because = 'nameless_email' then 'nameless_email'
+            when decisions.rejected_because = 'limit:shop_customer_id' then 'two_shop_accounts'
             else 'guardrail'
         end as review_reason
     from fuzzy_edges
@@ -59,10 +55,10 @@ candidates as (
         on fuzzy_edges.record_key_l = map_l.record_key
     inner join identity_map as map_r
         on fuzzy_edges.record_key_r = map_r.record_key
-    inner join records as records_l
-        on fuzzy_edges.record_key_l = records_l.record_key
-    inner join records as records_r
-        on fuzzy_edges.record_key_r = records_r.record_key
+    inner join decisions
+        on
+            fuzzy_edges.record_key_l = decisions.record_key_l
+            and fuzzy_edges.record_key_r = decisions.record_key_r
     where
         fuzzy_edges.match_probability >= {{ review_from }}
         and map_l.customer_id != map_r.customer_id
@@ -76,7 +72,8 @@ final as (
         cast(candidates.customer_id_r as varchar) as customer_id_r,
         cast(candidates.match_probability as double) as match_probability,
         cast(candidates.comparison_weights as varchar) as comparison_weights,
-        cast(candidates.review_reason as varchar) as review_reason
+        cast(candidates.review_reason as varchar) as review_reason,
+        cast(candidates.refused_by as varchar) as refused_by
     from candidates
     left join reviewed
         on

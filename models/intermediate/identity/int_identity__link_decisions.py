@@ -1,0 +1,24 @@
+"""Every link with the guardrailed clustering's decision on it: a thin adapter over scv.clustering.decide."""
+
+from scv.clustering import Guardrails, decide
+from scv.identity import parse_flag
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # plain dbt.config.get(...) assignments: dbt only passes the config keys it finds this way
+    max_cluster_size = dbt.config.get("max_cluster_size")
+    fuzzy_min_probability = dbt.config.get("fuzzy_min_probability")
+    nameless_email_links = dbt.config.get("nameless_email_links")
+    deduplicated_sources = dbt.config.get("deduplicated_sources")
+    records = dbt.ref("int_identity__records").df()
+    exact = dbt.ref("int_identity__exact_edges").df()
+    fuzzy = dbt.ref("int_identity__fuzzy_edges").df()
+    guardrails = Guardrails.from_seed(
+        dbt.ref("identifier_limits").df(),
+        max_cluster_size=int(max_cluster_size),
+        fuzzy_min_probability=float(fuzzy_min_probability),
+        nameless_email_links=parse_flag(nameless_email_links, "identity_nameless_email_links"),
+        deduplicated_sources=[x.strip() for x in str(deduplicated_sources or "").split(",") if x.strip()],
+    )
+    return decide(records, exact, fuzzy, guardrails, dbt.ref("identity_overrides").df())
