@@ -501,7 +501,9 @@ with typed as (
         cast(record_key as varchar) as record_key,
         cast(source_system as varchar) as source_system,
         {string_cols},
-        try_cast(date_of_birth as date) as date_of_birth
+        try_cast(date_of_birth as date) as date_of_birth,
+        -- how many records write this first name this way: see ESTABLISHED_NAME_RECORDS
+        cast(first_name_records as bigint) as first_name_records
     from scv_link_raw
 )
 select
@@ -517,10 +519,6 @@ select
     case when first_name_norm is not null and last_name_norm is not null
         then first_name_norm || ' ' || last_name_norm end as full_name_norm,
     nullif(regexp_replace(first_name_norm, '[^a-z]', '', 'g'), '') as first_name_compact,
-    -- how many input records write this first name this way (a rare spelling is a typo or variant;
-    -- two common spellings are two names): see ESTABLISHED_NAME_RECORDS
-    case when first_name_norm is not null
-        then count(*) over (partition by first_name_norm) end as first_name_records,
     string_split(coalesce(first_name_canonical, first_name_norm), '|') as first_name_canonicals,
     strftime(date_of_birth, '%Y%m%d') as dob_ymd,
     -- the subscriber part, comparable even when the country code was guessed or is unknown
@@ -541,6 +539,14 @@ def _check_input(records: pd.DataFrame) -> pd.DataFrame:
         if col not in frame.columns:
             frame[col] = None
     frame = frame[list(INPUT_COLUMNS)]
+    # int_identity__records carries the count (scv.normalize.first_name_records); a frame without
+    # it gets it counted over its own records
+    if "first_name_records" in records.columns:
+        frame["first_name_records"] = records["first_name_records"]
+    else:
+        from scv.normalize import first_name_records
+
+        frame["first_name_records"] = first_name_records(records.assign(first_name_norm=frame["first_name_norm"]))
     if frame["record_key"].isna().any() or frame["source_system"].isna().any():
         raise ValueError("record_key and source_system must not be null")
     if frame["record_key"].duplicated().any():

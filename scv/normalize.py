@@ -189,6 +189,21 @@ def _map_unique(series: pd.Series, func) -> pd.Series:
     return series.map(mapping).astype(object).where(series.notna(), None)
 
 
+def first_name_records(records: pd.DataFrame) -> pd.Series:
+    """How many records write each record's first name this way (null without a first name).
+
+    A rare spelling is a typo or a variant; two spellings each written by many records are two
+    names ("marina" / "mariana"). Orders placed from a shop account are left out of the count:
+    they repeat the account's name once per order. One count, used by the deterministic rules
+    (var identity_established_name_records) and the linking model (ESTABLISHED_NAME_RECORDS).
+    """
+    counted = pd.Series(True, index=records.index)
+    if {"source_table", "shop_customer_id"} <= set(records.columns):
+        counted = ~((records["source_table"] == "orders") & records["shop_customer_id"].notna())
+    counts = records.loc[counted, "first_name_norm"].value_counts()
+    return records["first_name_norm"].map(counts).astype("Int64")
+
+
 def normalize_records(records: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     """Add match keys to identity records (see int_identity__records for the columns)."""
     out = records.copy()
@@ -207,6 +222,7 @@ def normalize_records(records: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     for col in ("first_name_norm", "last_name_norm"):
         blocked = _map_unique(out[col], lambda v: ref.is_blocked("name", v)).eq(True)
         out[col] = out[col].where(~blocked & ~blocked_full.eq(True), None)
+    out["first_name_records"] = first_name_records(out)
     out["first_name_canonical"] = _map_unique(out["first_name_norm"], lambda v: ref.nicknames.get(v, v))
     out["first_name_metaphone"] = _map_unique(out["first_name_norm"], lambda v: jellyfish.metaphone(v) or None)
     out["last_name_metaphone"] = _map_unique(out["last_name_norm"], lambda v: jellyfish.metaphone(v) or None)

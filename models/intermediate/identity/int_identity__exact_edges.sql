@@ -33,16 +33,6 @@ records as (
     select * from {{ ref('int_identity__records') }}
 ),
 
-first_name_records as (
-    -- how many records write each first name this way: tells a rare spelling (a typo) from a name
-    select
-        first_name_norm,
-        count(*) as first_name_records
-    from records
-    where first_name_norm is not null
-    group by first_name_norm
-),
-
 keyed as (
     -- records that take part in key-based rules; orders placed from an account link through it
     select
@@ -55,9 +45,9 @@ keyed as (
         records.email_norm,
         records.phone_e164,
         records.shop_customer_id,
-        first_name_records.first_name_records
+        -- how many records write the first name this way: tells a rare spelling (a typo) from a name
+        records.first_name_records
     from records
-    left join first_name_records on records.first_name_norm = first_name_records.first_name_norm
     where not (records.source_table = 'orders' and records.shop_customer_id is not null)
 ),
 
