@@ -4,8 +4,10 @@
     warehouse and every such column it declares is checked, so a mart added later is covered
     without touching this macro. A column fails when
 
-    - a value, read as an email or as a phone (erasure_key), hashes to an identifier listed in
-      stg_privacy__erased_identifiers, or
+    - a value, read as an email or, when it is written like a phone number, as a phone
+      (erasure_key), hashes to an identifier listed in stg_privacy__erased_identifiers (a phone is
+      compared by its last nine digits, so other digit strings, such as IP addresses, are not read
+      as phones: at 1M persons 29 IP addresses shared their digits with an erased phone), or
     - the model has an `is_erased` column and the value is not NULL on an erased row.
 
     Runs at the end of every `dbt build` / `dbt run` (on-run-end in dbt_project.yml: a problem
@@ -42,7 +44,10 @@
                         {{ value }} is not null
                         and (
                             {{ suppression_hash('email', value) }} in (select identifier_hash from {{ erased }})
-                            or {{ suppression_hash('phone', value) }} in (select identifier_hash from {{ erased }})
+                            or (
+                                {{ phone_shaped(value) }}
+                                and {{ suppression_hash('phone', value) }} in (select identifier_hash from {{ erased }})
+                            )
                             {%- if 'is_erased' in present %}
                             or is_erased
                             {%- endif %}
@@ -72,4 +77,27 @@
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    True when a text value is written like a phone number: digits with the usual separators
+    (+, spaces, brackets, dots, dashes, slashes), and not an IPv4 address.
+-#}
+{% macro phone_shaped(expression) -%}
+    {{ return(adapter.dispatch('phone_shaped', 'single_customer_view')(expression)) }}
+{%- endmacro %}
+
+{% macro default__phone_shaped(expression) -%}
+    (
+        regexp_like(trim(cast({{ expression }} as {{ dbt.type_string() }})), '^[+(]?[0-9][0-9 ()./-]*$')
+        and not regexp_like(trim(cast({{ expression }} as {{ dbt.type_string() }})), '^[0-9]{1,3}([.][0-9]{1,3}){3}$')
+    )
+{%- endmacro %}
+
+{% macro duckdb__phone_shaped(expression) -%}
+    (
+        regexp_full_match(trim(cast({{ expression }} as varchar)), '[+(]?[0-9][0-9 ()./-]*')
+        and not regexp_full_match(trim(cast({{ expression }} as varchar)), '[0-9]{1,3}([.][0-9]{1,3}){3}')
+    )
 {%- endmacro %}

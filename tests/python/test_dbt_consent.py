@@ -175,6 +175,35 @@ def test_erasure_check_fails_when_erased_data_comes_back(built_world, tmp_path):
     assert "Governance rule 5 broken" in result.output and "stg_shop__customers.email" in result.output
 
 
+def test_erasure_check_does_not_read_an_ip_address_as_a_phone(built_world, tmp_path):
+    """Rule 5's check compares phones by their last nine digits; an IP address whose digits are an
+    erased subject's phone is not that subject's data (this failed a 1M-person build: 29 such IPs)."""
+    landing, warehouse, _ = built_world
+    copy = tmp_path / "ip.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    digits = con.execute(
+        "select right(regexp_replace(b.phone, '[^0-9]', '', 'g'), 9) from base_shop__customers b"
+        " join stg_shop__customers s on s.shop_customer_id = b.shop_customer_id"
+        " where s.is_erased and length(regexp_replace(b.phone, '[^0-9]', '', 'g')) >= 9 limit 1").fetchall()[0][0]
+    ip = f"{digits[:3]}.{digits[3:6]}.{digits[6:8]}.{digits[8:]}"
+    con.execute("alter view stg_web__events rename to stg_web__events_intact")
+    con.execute(f"create view stg_web__events as select * replace ("
+                f"case when event_id = (select min(event_id) from stg_web__events_intact where not is_erased)"
+                f" then '{ip}' else ip_address end as ip_address) from stg_web__events_intact")
+    con.close()
+    result = run_dbt(["run-operation", "check_erasure_reached_everything"], landing, copy)
+    assert result.ok, result.output[-3000:]
+    # the same digits written as a phone number are the erased subject's phone
+    con = duckdb.connect(str(copy))
+    con.execute("create or replace view stg_web__events as select * replace ("
+                f"case when event_id = (select min(event_id) from stg_web__events_intact where not is_erased)"
+                f" then '+39 {digits}' else ip_address end as ip_address) from stg_web__events_intact")
+    con.close()
+    result = run_dbt(["run-operation", "check_erasure_reached_everything"], landing, copy)
+    assert not result.ok and "stg_web__events.ip_address" in result.output, result.output[-3000:]
+
+
 BROKEN_MART_SQL = "select 1 as id, 'someone@example.org' as email\n"
 BROKEN_YML = """version: 2
 models:
