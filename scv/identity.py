@@ -43,6 +43,11 @@ def parse_flag(value: object, name: str) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
+def parse_list(value: object) -> list[str]:
+    """A dbt config value rendered from a list var (joined with commas) as a list of names."""
+    return [x.strip() for x in str(value or "").split(",") if x.strip()]
+
+
 def fuzzy_edges(records: pd.DataFrame, *, linking_model: str = "shipped", household_veto: bool = True,
                 threshold: float = 0.5, seed: int = 42) -> pd.DataFrame:
     """Probabilistic edges of the identity records.

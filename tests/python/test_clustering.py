@@ -7,6 +7,7 @@ from datetime import datetime
 import pandas as pd
 
 from scv.clustering import Guardrails, assignments_from_decisions, cluster
+from scv.identity import parse_list
 from scv.stable_ids import assign
 
 
@@ -78,6 +79,8 @@ def test_deduplicated_sources_link_one_to_one():
     # a deterministic edge inside a deduplicated source is refused too
     same_source, _ = cluster(records, _exact([("r0", "r1")]), NO_FUZZY, guardrails)
     assert len(_customers(same_source)) == 3
+    assert parse_list("crm/contacts, loyalty/members") == ["crm/contacts", "loyalty/members"]
+    assert parse_list("") == [] and parse_list(None) == []
     try:
         Guardrails(deduplicated_sources=("crm/contact",))
     except ValueError as error:

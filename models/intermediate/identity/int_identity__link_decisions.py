@@ -1,7 +1,7 @@
 """Every link with the guardrailed clustering's decision on it: a thin adapter over scv.clustering.decide."""
 
 from scv.clustering import Guardrails, decide
-from scv.identity import parse_flag
+from scv.identity import parse_flag, parse_list
 
 
 def model(dbt, session):
@@ -19,6 +19,6 @@ def model(dbt, session):
         max_cluster_size=int(max_cluster_size),
         fuzzy_min_probability=float(fuzzy_min_probability),
         nameless_email_links=parse_flag(nameless_email_links, "identity_nameless_email_links"),
-        deduplicated_sources=[x.strip() for x in str(deduplicated_sources or "").split(",") if x.strip()],
+        deduplicated_sources=parse_list(deduplicated_sources),
     )
     return decide(records, exact, fuzzy, guardrails, dbt.ref("identity_overrides").df())
