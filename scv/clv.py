@@ -202,39 +202,105 @@ def log_likelihood(name: str, params: dict[str, float], summary: pd.DataFrame) -
     return float(-GammaGammaFitter._negative_log_likelihood(np.log(values), x, m, weights, 0.0) * len(x))
 
 
-def _nelder_mead_fit(name: str, rows: pd.DataFrame) -> dict[str, float]:
-    """Maximum likelihood with Nelder-Mead on lifetimes' own (log-parameter) likelihood.
+# Log-parameter box of the Nelder-Mead fits: exp(-20) .. exp(12) (162,755). A parameter that runs to the
+# box edge is at a flat optimum at infinity (see _nelder_mead_fit) and predicts like the limit.
+LOG_PARAMETER_BOUNDS = (-20.0, 12.0)
+# Pareto/NBD on more customers than this starts from a fit on a sample of this many (fixed seed),
+# then converges on all of them: the published parameters are the full-data maximum.
+PARETO_WARM_START_CUSTOMERS = 50_000
 
-    lifetimes' BFGS gives up ("precision loss") when the optimum lies at infinity, e.g. BG/NBD a, b -> inf
-    with a/(a+b) fixed: every customer shares one dropout probability. The likelihood there is flat, so
-    the point Nelder-Mead stops at predicts like the limit; it is published as found.
-    """
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+def _likelihood_args(name: str, rows: pd.DataFrame) -> tuple[Any, float]:
+    """(arguments of lifetimes' negative log-likelihood, time scale) for the compressed ``rows``.
+
+    Time is scaled so the longest T is 10 units, as lifetimes does (``alpha``, ``beta`` are divided
+    back by the scale)."""
+    weights = rows["weight"].to_numpy(dtype=float)
+    if name == "gamma_gamma":
+        return (rows["frequency"].to_numpy(dtype=float), rows["monetary_value"].to_numpy(dtype=float), weights,
+                0.0), 1.0
+    scale = 10.0 / float(rows["T"].max())
+    return (rows["frequency"].to_numpy(dtype=float), rows["recency"].to_numpy(dtype=float) * scale,
+            rows["T"].to_numpy(dtype=float) * scale, weights, 0.0), scale
+
+
+def _objective(name: str) -> Any:
+    """Mean negative log-likelihood per customer as a function of the log-parameters."""
+    from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
+
+    if name == "bg_nbd":
+        return BetaGeoFitter._negative_log_likelihood  # already log-parameters and a mean
+    if name == "gamma_gamma":
+        return GammaGammaFitter._negative_log_likelihood
+
+    def pareto(log_params: np.ndarray, x: np.ndarray, tx: np.ndarray, t: np.ndarray, weights: np.ndarray,
+               penalizer: float) -> float:
+        # lifetimes' Pareto/NBD likelihood takes the parameters themselves and a sum over rows / mean weight
+        return float(ParetoNBDFitter._negative_log_likelihood(np.exp(log_params), x, tx, t, weights, penalizer)
+                     / weights.sum() * weights.mean())
+
+    return pareto
+
+
+def _nelder_mead(name: str, args: tuple[Any, ...], start: np.ndarray, step: float | None = None) -> Any:
     from scipy.optimize import minimize
 
-    weights = rows["weight"].to_numpy(dtype=float)
-    scale = 1.0
-    if name == "bg_nbd":
-        scale = 10.0 / float(rows["T"].max())
-        objective = BetaGeoFitter._negative_log_likelihood
-        args: tuple[Any, ...] = (rows["frequency"].to_numpy(dtype=float), rows["recency"].to_numpy(dtype=float) * scale,
-                                 rows["T"].to_numpy(dtype=float) * scale, weights, 0.0)
-    elif name == "gamma_gamma":
-        objective = GammaGammaFitter._negative_log_likelihood
-        args = (rows["frequency"].to_numpy(dtype=float), rows["monetary_value"].to_numpy(dtype=float), weights, 0.0)
-    else:
-        raise ValueError(f"no fallback fit for {name}")
-    result = minimize(objective, np.full(len(MODEL_PARAMETERS[name]), 0.1), args=args, method="Nelder-Mead",
-                      options={"maxiter": 20000, "xatol": 1e-9, "fatol": 1e-12})
+    options: dict[str, Any] = {"maxiter": 20000, "xatol": 1e-6, "fatol": 1e-10}
+    if step is not None:  # a small simplex around a warm start
+        options["initial_simplex"] = np.vstack([start, start + step * np.eye(len(start))])
+    result = minimize(_objective(name), start, args=args, method="Nelder-Mead",
+                      bounds=[LOG_PARAMETER_BOUNDS] * len(start), options=options)
     if not np.isfinite(result.fun):
         raise RuntimeError(f"{name}: the likelihood could not be maximised")
-    params = dict(zip(MODEL_PARAMETERS[name], np.exp(result.x).tolist()))
-    if name == "bg_nbd":
-        params["alpha"] /= scale
+    return result
+
+
+def _published(name: str, log_params: np.ndarray, scale: float) -> dict[str, float]:
+    params = dict(zip(MODEL_PARAMETERS[name], np.exp(log_params).tolist()))
+    for rate in ("alpha", "beta"):  # Pareto/NBD, BG/NBD: gamma scales of rates per scaled unit -> per unit
+        if name != "gamma_gamma" and rate in params:
+            params[rate] /= scale
     return params
 
 
+def _nelder_mead_fit(name: str, rows: pd.DataFrame) -> dict[str, float]:
+    """Maximum likelihood with Nelder-Mead over the log-parameters, inside LOG_PARAMETER_BOUNDS.
+
+    lifetimes' BFGS gives up ("precision loss") when the optimum lies at infinity, e.g. BG/NBD a, b -> inf
+    with a/(a+b) fixed: every customer shares one dropout probability. The likelihood there is flat, so
+    the point Nelder-Mead stops at predicts like the limit; it is published as found. The box keeps
+    the search finite: unbounded, it walked along that ridge for 20,000 iterations (18 minutes on the
+    1M-person world, 275,702 distinct (x, t_x, T) rows), bounded it stops after about 400.
+    """
+    args, scale = _likelihood_args(name, rows)
+    return _published(name, _nelder_mead(name, args, np.full(len(MODEL_PARAMETERS[name]), 0.1)).x, scale)
+
+
+def _pareto_nbd_fit(rows: pd.DataFrame) -> dict[str, float]:
+    """Pareto/NBD maximum likelihood: Nelder-Mead over the log-parameters from r = alpha = s = beta = 1
+    (scaled time), as lifetimes starts it, but bounded and in log space.
+
+    Each likelihood evaluation costs a hypergeometric function per distinct row (0.23 s for 275,702
+    rows), and Nelder-Mead needs about 800 of them from a cold start. With more than
+    PARETO_WARM_START_CUSTOMERS customers, it first converges on a sample of that many customers
+    (drawn without replacement with a fixed seed, so builds repeat), then from there, with a small
+    simplex, on all rows: on the 1M-person world 84 s instead of 175 s, to the same maximum.
+    """
+    args, scale = _likelihood_args("pareto_nbd", rows)
+    start = np.zeros(4)
+    step = None
+    weights = rows["weight"].to_numpy(dtype=np.int64)
+    if weights.sum() > 2 * PARETO_WARM_START_CUSTOMERS:
+        drawn = np.random.default_rng(0).multivariate_hypergeometric(weights, PARETO_WARM_START_CUSTOMERS)
+        keep = drawn > 0
+        sample_args = (args[0][keep], args[1][keep], args[2][keep], drawn[keep].astype(float), 0.0)
+        start, step = _nelder_mead("pareto_nbd", sample_args, start).x, 0.05
+    return _published("pareto_nbd", _nelder_mead("pareto_nbd", args, start, step).x, scale)
+
+
 def _fit_params(name: str, rows: pd.DataFrame) -> dict[str, float]:
+    if name == "pareto_nbd":
+        return _pareto_nbd_fit(rows)
     from lifetimes.utils import ConvergenceError
 
     fitter = make_fitter(name)
@@ -248,11 +314,7 @@ def _fit_params(name: str, rows: pd.DataFrame) -> dict[str, float]:
 
 
 def _fit_lifetimes(fitter: Any, name: str, rows: pd.DataFrame) -> None:
-    if name == "pareto_nbd":
-        # Nelder-Mead inside; a fixed start keeps builds deterministic (lifetimes draws one at random)
-        fitter.fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"], maxiter=5000,
-                   initial_params=np.ones(4))
-    elif name == "bg_nbd":
+    if name == "bg_nbd":
         fitter.fit(rows["frequency"], rows["recency"], rows["T"], weights=rows["weight"])
     else:
         fitter.fit(rows["frequency"], rows["monetary_value"], weights=rows["weight"])

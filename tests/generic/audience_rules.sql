@@ -36,7 +36,7 @@ permitted as (
     where
         covering_consent.consent_state = 'granted'
         and covering_consent.is_valid
-        and (covering_consent.expires_at is null or covering_consent.expires_at > {{ dbt.current_timestamp() }})
+        and (covering_consent.expires_at is null or covering_consent.expires_at > {{ consent_as_of() }})
         and (
             (covering_consent.lawful_basis = 'consent' and proof.is_proven)
             or covering_consent.lawful_basis = 'soft_opt_in'

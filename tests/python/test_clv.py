@@ -158,6 +158,19 @@ def test_bg_nbd_at_infinity_is_fitted_not_crashed():
     assert np.isfinite(fit["value"]).all() and np.isfinite(fit["log_likelihood"]).all()
 
 
+def test_pareto_nbd_warm_start_reaches_the_full_data_maximum(monkeypatch):
+    """Above PARETO_WARM_START_CUSTOMERS the fit starts from a sample's optimum; it must end at the
+    same maximum as the cold start on all customers (CDNOW's 2,357, sample of 500)."""
+    summary = clv.summarize(clv.daily_transactions(load_cdnow_sample()), date(1997, 9, 30), "week")
+    cold = clv.fit_transaction_model("pareto_nbd", summary)
+    monkeypatch.setattr(clv, "PARETO_WARM_START_CUSTOMERS", 500)
+    warm = clv.fit_transaction_model("pareto_nbd", summary)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, abs=1e-3)
+    for name, value in cold.params.items():
+        assert warm.params[name] == pytest.approx(value, rel=1e-3), name
+    assert cold.params["r"] == pytest.approx(PARETO["r"], rel=0.005)
+
+
 def test_too_few_customers_publish_no_model_but_keep_history_segments():
     tx = _tx([("a", "2024-01-01", 10.0), ("a", "2024-02-01", 12.0), ("b", "2024-03-01", 8.0)])
     fit = clv.fit_models(tx, clv.ClvConfig())

@@ -61,6 +61,27 @@ def test_consent_marts_build_and_hold_on_the_generated_world(built_world):
     assert "customer_id" in columns and "send_to" not in columns and "contact_point_key" not in columns
 
 
+def test_consent_marts_and_audience_tests_judge_expiry_at_one_instant(built_world):
+    """A consent that expires while the build runs must not fail the test of the audience it was
+    valid for (a 1M-person build failed rule 1 so: consent_current judged expiry at its own build
+    time, the audience test minutes later). Both read consent_as_of(), the run's start."""
+    _, warehouse, result = built_world
+    assert result.ok
+    compiled = warehouse.parent / f"target-{warehouse.stem}" / "compiled" / "single_customer_view"
+    model = (compiled / "models" / "marts" / "consent" / "consent_current.sql").read_text()
+    tests = sorted((compiled / "models" / "marts" / "consent" / "_consent__models.yml").glob(
+        "audience_has_valid_consent_*.sql"))
+    assert len(tests) == len(AUDIENCES)
+    instant = re.compile(r"expires_at > cast\('([0-9: .-]+)' as timestamp\)")
+    judged = set(instant.findall(model))
+    assert len(judged) == 1, judged
+    for test in tests:
+        sql = test.read_text()
+        assert set(instant.findall(sql)) == judged, test.name
+        assert "now()" not in sql and "current_timestamp" not in sql.lower(), test.name
+    assert "now()" not in model and "current_timestamp" not in model.lower()
+
+
 def _erased_email(landing: Path) -> str:
     con = duckdb.connect()
     return con.execute(

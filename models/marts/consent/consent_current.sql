@@ -160,7 +160,7 @@ final as (
                 )
                 or (lawful_basis = 'soft_opt_in' and allows_soft_opt_in and evidence_ref is not null)
             )
-            and (expires_at is null or expires_at > {{ dbt.current_timestamp() }})
+            and (expires_at is null or expires_at > {{ consent_as_of() }})
             as boolean
         ) as is_valid
     from assessed
