@@ -30,13 +30,22 @@ IDENTITY_SOURCES = ("crm/contacts", "shop/customers", "shop/orders", "loyalty/me
                     "support/tickets", "ads/leads", "web/events")
 
 
+def _find(parent: list[int], x: int) -> int:
+    """The root of x's set in a union-find forest (path halving)."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
 @dataclass
 class Guardrails:
     max_cluster_size: int = 200
+    # the defaults are seeds/identifier_limits.csv (a test keeps them equal); builds read the seed
     limits: dict[str, int] = field(default_factory=lambda: {"email_norm": 5, "phone_e164": 4,
-                                                             "shop_customer_id": 3, "date_of_birth": 2})
+                                                             "shop_customer_id": 3, "date_of_birth": 4})
     fuzzy_limits: dict[str, int] = field(default_factory=lambda: {"email_norm": 3, "phone_e164": 2,
-                                                                   "shop_customer_id": 1, "date_of_birth": 1})
+                                                                   "shop_customer_id": 1, "date_of_birth": 4})
     enabled: bool = True   # False: plain connected components (for measurement only)
     # fuzzy edges below this probability are kept for review but never merge customers
     fuzzy_min_probability: float = 0.99
@@ -161,12 +170,6 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
     must_link = overrides[overrides.decision == "must_link"].rename(
         columns={"record_key_a": "record_key_l", "record_key_b": "record_key_r"})
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     edges = _ordered_edges(exact_edges, fuzzy_edges, must_link)
     accepted = [False] * len(edges)
     merged = [False] * len(edges)
@@ -176,7 +179,7 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
         if a is None or b is None:
             reasons[i] = "unknown_record"
             continue
-        ra, rb = find(a), find(b)
+        ra, rb = _find(parent, a), _find(parent, b)
         reason = None
         if e.kind == "fuzzy" and e.confidence < guardrails.fuzzy_min_probability:
             reasons[i] = "below_fuzzy_threshold"
@@ -196,7 +199,7 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
             if reason is None and dedup_sources[ra] & dedup_sources[rb]:
                 reason = "deduplicated_source:" + min(dedup_sources[ra] & dedup_sources[rb])
             if reason is None:
-                fa = {find(x) for x in forbidden.get(ra, ())}
+                fa = {_find(parent, x) for x in forbidden.get(ra, ())}
                 if rb in fa:
                     reason = "must_not_link"
         if reason is not None:
@@ -237,12 +240,6 @@ def assignments_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame) -
     parent = list(range(n))
     weakest = [1.0] * n
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     best_conf: list[float | None] = [None] * n
     best_rule: list[str | None] = [None] * n
     refused = [0] * n
@@ -260,7 +257,7 @@ def assignments_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame) -
             continue
         confidence = float(confidence)
         if joined:
-            ra, rb = find(a), find(b)
+            ra, rb = _find(parent, a), _find(parent, b)
             if ra != rb:
                 parent[rb] = ra
                 weakest[ra] = min(weakest[ra], weakest[rb], confidence)
@@ -268,7 +265,7 @@ def assignments_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame) -
             if best_conf[x] is None or confidence > best_conf[x]:
                 best_conf[x], best_rule[x] = confidence, rule
 
-    roots = [find(i) for i in range(n)]
+    roots = [_find(parent, i) for i in range(n)]
     cluster_key: dict[int, str] = {}
     for i, r in enumerate(roots):
         if r not in cluster_key or keys[i] < cluster_key[r]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -57,11 +58,19 @@ def test_two_accounts_never_merge_on_a_fuzzy_edge_alone():
     assert len(_customers(exact)) == 1
 
 
-def test_twins_with_different_birth_dates_stay_apart():
+def test_a_birth_date_limit_refuses_a_link_to_another_birth_date():
     records = _records(date_of_birth=[pd.Timestamp("1990-01-01"), pd.Timestamp("1990-01-01"),
                                       pd.Timestamp("1991-02-02")])
-    out, _ = cluster(records, NO_EDGES, _fuzzy([("r0", "r1"), ("r1", "r2")]), Guardrails())
+    one_birth_date = Guardrails(fuzzy_limits={"date_of_birth": 1})
+    out, decisions = cluster(records, NO_EDGES, _fuzzy([("r0", "r1"), ("r1", "r2")]), one_birth_date)
     assert sorted(_customers(out)) == [("r0", "r1"), ("r2",)]
+    assert decisions.rejected_because.fillna("").tolist() == ["", "limit:date_of_birth"]
+
+
+def test_default_guardrails_are_the_seed():
+    seed = pd.read_csv(Path(__file__).resolve().parents[2] / "seeds" / "identifier_limits.csv")
+    assert Guardrails().limits == dict(zip(seed.identifier_type, seed.max_per_customer))
+    assert Guardrails().fuzzy_limits == dict(zip(seed.identifier_type, seed.max_per_customer_fuzzy))
 
 
 def test_deduplicated_sources_link_one_to_one():
