@@ -22,12 +22,51 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 #: the landing-contract tables whose records are identity records (source_system/source_table)
 IDENTITY_SOURCES = ("crm/contacts", "shop/customers", "shop/orders", "loyalty/members", "email/subscribers",
                     "support/tickets", "ads/leads", "web/events")
+
+
+def _as_set(v: Any) -> set:
+    """A lazily held value set (None, one value, or a set) as a set."""
+    if v is None:
+        return set()
+    return v if isinstance(v, set) else {v}
+
+
+def _distinct_count(a: Any, b: Any) -> int:
+    """How many distinct values two lazily held value sets hold together."""
+    if a is None:
+        return 0 if b is None else len(_as_set(b))
+    if b is None:
+        return len(_as_set(a))
+    if not isinstance(a, set) and not isinstance(b, set):
+        return 1 if a == b else 2
+    return len(_as_set(a) | _as_set(b))
+
+
+def _union(a: Any, b: Any) -> Any:
+    """Two lazily held value sets together, still lazy (a single value stays a value)."""
+    if b is None:
+        return a
+    if a is None:
+        return b
+    if not isinstance(a, set) and not isinstance(b, set) and a == b:
+        return a
+    return _as_set(a) | _as_set(b)
+
+
+def decision_record_columns(available: Sequence[str], limits: pd.DataFrame | None) -> list[str]:
+    """The columns of int_identity__records `decide` reads (record key, the limited identifiers of the
+    seed, sources, first name and email), of those `available`: a model loads only these."""
+    wanted = ["record_key", "source_system", "source_table", "first_name_norm", "email_norm",
+              *(limits["identifier_type"].tolist() if limits is not None and len(limits) else [])]
+    wanted += [c for c in {**Guardrails().limits, **Guardrails().fuzzy_limits} if c not in wanted]
+    return [c for c in dict.fromkeys(wanted) if c in available]
 
 
 def _find(parent: list[int], x: int) -> int:
@@ -132,23 +171,19 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
     n = len(keys)
     parent = list(range(n))
     size = [1] * n
-    values: list[dict[str, set]] = []
-    for row in records[["record_key", *limited]].itertuples(index=False):
-        v = {}
-        for c in limited:
-            x = getattr(row, c, None)
-            v[c] = {x} if x is not None and not pd.isna(x) else set()
-        values.append(v)
-    # per customer: the deduplicated sources it already holds a record of
+    # per customer root and limited identifier: its distinct values, held lazily (None, one value, or
+    # a set once a merge brings two): a set per record and column cost 3.5 GB at 3.2M records
+    values: dict[str, list[Any]] = {c: [None if pd.isna(x) else x for x in records[c].tolist()] for c in limited}
+    # per customer root: the deduplicated sources it already holds a record of (None, a name, or a set)
     if guardrails.deduplicated_sources:
         missing = {"source_system", "source_table"} - set(records.columns)
         if missing:
             raise ValueError(f"deduplicated sources need the identity records' {sorted(missing)}")
         source = (records["source_system"].astype(str) + "/" + records["source_table"].astype(str)).tolist()
         declared = set(guardrails.deduplicated_sources)
-        dedup_sources = [{s} if s in declared else set() for s in source]
+        dedup_sources: list[Any] = [s if s in declared else None for s in source]
     else:
-        dedup_sources = [set() for _ in range(n)]
+        dedup_sources = [None] * n
     if (guardrails.nameless_email_links or not guardrails.enabled
             or not {"first_name_norm", "email_norm"} <= set(records.columns)):
         nameless_email: set[tuple[int, int]] = set()
@@ -193,11 +228,13 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
             else:
                 limits = guardrails.fuzzy_limits if e.kind == "fuzzy" else guardrails.limits
                 for c, limit in limits.items():
-                    if len(values[ra][c] | values[rb][c]) > limit:
+                    if _distinct_count(values[c][ra], values[c][rb]) > limit:
                         reason = f"limit:{c}"
                         break
-            if reason is None and dedup_sources[ra] & dedup_sources[rb]:
-                reason = "deduplicated_source:" + min(dedup_sources[ra] & dedup_sources[rb])
+            if reason is None and dedup_sources[ra] is not None and dedup_sources[rb] is not None:
+                shared = _as_set(dedup_sources[ra]) & _as_set(dedup_sources[rb])
+                if shared:
+                    reason = "deduplicated_source:" + min(shared)
             if reason is None:
                 fa = {_find(parent, x) for x in forbidden.get(ra, ())}
                 if rb in fa:
@@ -213,8 +250,8 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
             parent[rb] = ra
             size[ra] += size[rb]
             for c in limited:
-                values[ra][c] |= values[rb][c]
-            dedup_sources[ra] |= dedup_sources[rb]
+                values[c][ra], values[c][rb] = _union(values[c][ra], values[c][rb]), None
+            dedup_sources[ra], dedup_sources[rb] = _union(dedup_sources[ra], dedup_sources[rb]), None
             if rb in forbidden:
                 forbidden.setdefault(ra, set()).update(forbidden.pop(rb))
 
