@@ -10,6 +10,11 @@
       as phones: at 1M persons 29 IP addresses shared their digits with an erased phone), or
     - the model has an `is_erased` column and the value is not NULL on an erased row.
 
+    A column whose kind of identifier is in another column (meta.identifier_type_column, e.g.
+    consent subjects: subject_type email, phone, shop_customer, ...) is hashed as that kind only:
+    at 1M persons a shop customer id (000400004140) read as a phone matched an erased phone's
+    last nine digits.
+
     Runs at the end of every `dbt build` / `dbt run` (on-run-end in dbt_project.yml: a problem
     fails the invocation) and on its own: `dbt run-operation check_erasure_reached_everything`.
 -#}
@@ -34,6 +39,7 @@
             {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
             {%- for column_name in pii_columns if column_name | lower in present -%}
                 {%- set value = adapter.quote(column_name) -%}
+                {%- set type_column = column_identifier_type_column(node.columns[column_name]) -%}
                 {%- set query -%}
                     select
                         '{{ node.name }}' as model_name,
@@ -43,11 +49,15 @@
                     where
                         {{ value }} is not null
                         and (
+                            {%- if type_column and type_column | lower in present %}
+                            {{ suppression_hash_by_type(adapter.quote(type_column), value) }} in (select identifier_hash from {{ erased }})
+                            {%- else %}
                             {{ suppression_hash('email', value) }} in (select identifier_hash from {{ erased }})
                             or (
                                 {{ phone_shaped(value) }}
                                 and {{ suppression_hash('phone', value) }} in (select identifier_hash from {{ erased }})
                             )
+                            {%- endif %}
                             {%- if 'is_erased' in present %}
                             or is_erased
                             {%- endif %}
@@ -100,4 +110,12 @@
         regexp_full_match(trim(cast({{ expression }} as varchar)), '[+(]?[0-9][0-9 ()./-]*')
         and not regexp_full_match(trim(cast({{ expression }} as varchar)), '[0-9]{1,3}([.][0-9]{1,3}){3}')
     )
+{%- endmacro %}
+
+
+{#- meta.identifier_type_column of a column (see erasure_check_queries), or none. -#}
+{% macro column_identifier_type_column(column) -%}
+    {%- set meta = column.get('meta') or {} -%}
+    {%- set config_meta = (column.get('config') or {}).get('meta') or {} -%}
+    {{- return(meta.get('identifier_type_column', config_meta.get('identifier_type_column'))) -}}
 {%- endmacro %}

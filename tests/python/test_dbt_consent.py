@@ -135,6 +135,39 @@ def test_a_redelivered_erased_record_is_erased_again(built_world, tmp_path):
                        ).fetchall() == [(True, None)]
 
 
+def test_an_account_erased_through_its_email_takes_its_orders_along(built_world, tmp_path):
+    """Rule 5: a second shop account carrying an erased email is erased, and so is its order placed
+    under another email (the account's id is listed; at 1M persons 22 customers showed such orders)."""
+    landing, warehouse, _ = built_world
+    email = _erased_email(landing)
+    copy_landing = tmp_path / "landing"
+    shutil.copytree(landing, copy_landing)
+    customers_path = copy_landing / "shop" / "customers.parquet"
+    customers = pq.read_table(customers_path)
+    row = {name: [None] for name in customers.column_names}
+    row.update(customer_id=["SECOND-ACCOUNT-1"], email=[email.upper()], first_name=["Second"],
+               last_name=["Account"], created_at=[customers.column("created_at")[0].as_py()],
+               updated_at=[customers.column("updated_at")[0].as_py()])
+    pq.write_table(pa.concat_tables([customers, pa.table(row, schema=customers.schema)]), customers_path)
+    orders_path = copy_landing / "shop" / "orders.parquet"
+    orders = pq.read_table(orders_path)
+    order = orders.slice(0, 1).to_pylist()[0]
+    order.update(order_id="#SECOND-HOP-1", customer_id="SECOND-ACCOUNT-1", email="not.the.subject@example.org",
+                 billing_first_name="Second", billing_last_name="Account", billing_phone=None)
+    pq.write_table(pa.concat_tables([orders, pa.Table.from_pylist([order], schema=orders.schema)]), orders_path)
+    copy = tmp_path / "second_account.duckdb"
+    shutil.copy(warehouse, copy)
+    result = run_dbt(["run", "--select", "base_shop__customers", "base_shop__orders", "stg_privacy__erased_identifiers",
+                      "stg_shop__customers", "stg_shop__orders"], copy_landing, copy)
+    assert result.ok, result.output[-3000:]
+    con = duckdb.connect(str(copy), read_only=True)
+    assert con.execute("select is_erased, email from stg_shop__customers where shop_customer_id = 'SECOND-ACCOUNT-1'"
+                       ).fetchall() == [(True, None)]
+    staged = con.execute("select is_erased, email, shop_customer_id from stg_shop__orders"
+                         " where order_id = '#SECOND-HOP-1'").fetchall()
+    assert staged == [(True, None, None)]
+
+
 def test_consent_rules_fail_on_broken_data(built_world, tmp_path):
     """Rules 1, 2, 3, 4 and 7: break each in a copy of the warehouse; its test must fail."""
     landing, warehouse, _ = built_world
@@ -196,6 +229,14 @@ def test_erasure_check_fails_when_erased_data_comes_back(built_world, tmp_path):
     assert "Governance rule 5 broken" in result.output and "stg_shop__customers.email" in result.output
 
 
+def _erased_phone_digits(con: duckdb.DuckDBPyConnection) -> str:
+    """The last nine digits of an erased shop customer's phone (read from the raw base view)."""
+    return con.execute(
+        "select right(regexp_replace(b.phone, '[^0-9]', '', 'g'), 9) from base_shop__customers b"
+        " join stg_shop__customers s on s.shop_customer_id = b.shop_customer_id"
+        " where s.is_erased and length(regexp_replace(b.phone, '[^0-9]', '', 'g')) >= 9 limit 1").fetchall()[0][0]
+
+
 def test_erasure_check_does_not_read_an_ip_address_as_a_phone(built_world, tmp_path):
     """Rule 5's check compares phones by their last nine digits; an IP address whose digits are an
     erased subject's phone is not that subject's data (this failed a 1M-person build: 29 such IPs)."""
@@ -203,10 +244,7 @@ def test_erasure_check_does_not_read_an_ip_address_as_a_phone(built_world, tmp_p
     copy = tmp_path / "ip.duckdb"
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
-    digits = con.execute(
-        "select right(regexp_replace(b.phone, '[^0-9]', '', 'g'), 9) from base_shop__customers b"
-        " join stg_shop__customers s on s.shop_customer_id = b.shop_customer_id"
-        " where s.is_erased and length(regexp_replace(b.phone, '[^0-9]', '', 'g')) >= 9 limit 1").fetchall()[0][0]
+    digits = _erased_phone_digits(con)
     ip = f"{digits[:3]}.{digits[3:6]}.{digits[6:8]}.{digits[8:]}"
     con.execute("alter view stg_web__events rename to stg_web__events_intact")
     con.execute(f"create view stg_web__events as select * replace ("
@@ -223,6 +261,36 @@ def test_erasure_check_does_not_read_an_ip_address_as_a_phone(built_world, tmp_p
     con.close()
     result = run_dbt(["run-operation", "check_erasure_reached_everything"], landing, copy)
     assert not result.ok and "stg_web__events.ip_address" in result.output, result.output[-3000:]
+
+
+def test_erasure_check_reads_a_typed_identifier_as_its_type(built_world, tmp_path):
+    """A consent subject's value is hashed as its subject_type says (meta.identifier_type_column):
+    a shop customer id whose digits end like an erased phone is not that phone (a 1M-person build
+    failed on 000400004140), but the same value typed as a phone is the erased subject's."""
+    landing, warehouse, _ = built_world
+    copy = tmp_path / "typed.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    digits = _erased_phone_digits(con)
+    con.execute("alter view stg_consent__events rename to stg_consent__events_intact")
+
+    def subject(subject_type: str) -> None:
+        con.execute("create or replace view stg_consent__events as select * replace ("
+                    "case when consent_event_id = (select min(consent_event_id) from stg_consent__events_intact"
+                    f" where not is_erased) then '{subject_type}' else subject_type end as subject_type,"
+                    "case when consent_event_id = (select min(consent_event_id) from stg_consent__events_intact"
+                    f" where not is_erased) then '000{digits}' else subject_value end as subject_value)"
+                    " from stg_consent__events_intact")
+
+    subject("shop_customer")
+    con.close()
+    result = run_dbt(["run-operation", "check_erasure_reached_everything"], landing, copy)
+    assert result.ok, result.output[-3000:]
+    con = duckdb.connect(str(copy))
+    subject("phone")
+    con.close()
+    result = run_dbt(["run-operation", "check_erasure_reached_everything"], landing, copy)
+    assert not result.ok and "stg_consent__events.subject_value" in result.output, result.output[-3000:]
 
 
 BROKEN_MART_SQL = "select 1 as id, 'someone@example.org' as email\n"

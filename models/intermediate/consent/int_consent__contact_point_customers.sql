@@ -59,7 +59,13 @@ final as (
     from keys
     inner join identity_map
         on keys.record_key = identity_map.record_key
-    where keys.contact_point_key is not null
+    where
+        keys.contact_point_key is not null
+        -- an erased account's id (its row stays in staging, without personal data) maps nobody:
+        -- its consent events are erased too, and the id is the erased subject's identifier
+        and {{ suppression_hash_by_type('keys.contact_point_type', 'keys.contact_point_key') }} not in (
+            select erased.identifier_hash from {{ ref('stg_privacy__erased_identifiers') }} as erased
+        )
 )
 
 select * from final

@@ -219,19 +219,20 @@ clv as (
 final as (
     select
         cast(customers.customer_id as varchar) as customer_id,
-        -- golden record
-        cast(golden_values.first_name as varchar) as first_name,
-        cast(golden_values.last_name as varchar) as last_name,
-        cast(golden_values.full_name as varchar) as full_name,
-        cast(golden_values.email as varchar) as email,
-        cast(golden_values.phone as varchar) as phone,
-        cast(golden_values.street as varchar) as street,
-        cast(golden_values.city as varchar) as city,
-        cast(golden_values.postcode as varchar) as postcode,
+        -- golden record; none for an erased customer (governance rule 5: records linked to an erased
+        -- subject only by the identity pipeline are kept for privacy review, not shown here)
+        cast({{ unless_erased('golden_values.first_name') }} as varchar) as first_name,
+        cast({{ unless_erased('golden_values.last_name') }} as varchar) as last_name,
+        cast({{ unless_erased('golden_values.full_name') }} as varchar) as full_name,
+        cast({{ unless_erased('golden_values.email') }} as varchar) as email,
+        cast({{ unless_erased('golden_values.phone') }} as varchar) as phone,
+        cast({{ unless_erased('golden_values.street') }} as varchar) as street,
+        cast({{ unless_erased('golden_values.city') }} as varchar) as city,
+        cast({{ unless_erased('golden_values.postcode') }} as varchar) as postcode,
         cast(golden_values.address_country_code as varchar) as address_country_code,
         cast(golden_values.country_code as varchar) as country_code,
-        cast(golden_values.birth_date as date) as birth_date,
-        cast({{ age_in_years('golden_values.birth_date') }} as integer) as age,
+        cast({{ unless_erased('golden_values.birth_date') }} as date) as birth_date,
+        cast({{ age_in_years(unless_erased('golden_values.birth_date')) }} as integer) as age,
         -- identity
         cast(least(
             coalesce(customers.first_record_at, order_summaries.first_order_at),
