@@ -106,8 +106,3 @@
     cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
-
-{#- customer_360: `expression`, or NULL for a customer an erasure request covers (consent_summary.is_erased). -#}
-{% macro unless_erased(expression) -%}
-    case when not coalesce(consent_summary.is_erased, false) then {{ expression }} end
-{%- endmacro %}

@@ -4,6 +4,8 @@
     definition of revenue), loyalty, data-quality flags, and the column groups other marts fill
     (engagement, consent, CLV: typed NULLs in their own CTEs until those models exist).
 -#}
+{%- set erased_customer = 'coalesce(consent_summary.is_erased, false)' %}
+
 with
 
 identity_map as (
@@ -221,18 +223,18 @@ final as (
         cast(customers.customer_id as varchar) as customer_id,
         -- golden record; none for an erased customer (governance rule 5: records linked to an erased
         -- subject only by the identity pipeline are kept for privacy review, not shown here)
-        cast({{ unless_erased('golden_values.first_name') }} as varchar) as first_name,
-        cast({{ unless_erased('golden_values.last_name') }} as varchar) as last_name,
-        cast({{ unless_erased('golden_values.full_name') }} as varchar) as full_name,
-        cast({{ unless_erased('golden_values.email') }} as varchar) as email,
-        cast({{ unless_erased('golden_values.phone') }} as varchar) as phone,
-        cast({{ unless_erased('golden_values.street') }} as varchar) as street,
-        cast({{ unless_erased('golden_values.city') }} as varchar) as city,
-        cast({{ unless_erased('golden_values.postcode') }} as varchar) as postcode,
+        cast({{ null_if_erased('golden_values.first_name', erased_customer) }} as varchar) as first_name,
+        cast({{ null_if_erased('golden_values.last_name', erased_customer) }} as varchar) as last_name,
+        cast({{ null_if_erased('golden_values.full_name', erased_customer) }} as varchar) as full_name,
+        cast({{ null_if_erased('golden_values.email', erased_customer) }} as varchar) as email,
+        cast({{ null_if_erased('golden_values.phone', erased_customer) }} as varchar) as phone,
+        cast({{ null_if_erased('golden_values.street', erased_customer) }} as varchar) as street,
+        cast({{ null_if_erased('golden_values.city', erased_customer) }} as varchar) as city,
+        cast({{ null_if_erased('golden_values.postcode', erased_customer) }} as varchar) as postcode,
         cast(golden_values.address_country_code as varchar) as address_country_code,
         cast(golden_values.country_code as varchar) as country_code,
-        cast({{ unless_erased('golden_values.birth_date') }} as date) as birth_date,
-        cast({{ age_in_years(unless_erased('golden_values.birth_date')) }} as integer) as age,
+        cast({{ null_if_erased('golden_values.birth_date', erased_customer) }} as date) as birth_date,
+        cast({{ age_in_years(null_if_erased('golden_values.birth_date', erased_customer)) }} as integer) as age,
         -- identity
         cast(least(
             coalesce(customers.first_record_at, order_summaries.first_order_at),

@@ -289,20 +289,29 @@ account_ids as (
     where account_keys.account_key is not null
 ),
 
+listed as (
+    select
+        request_id,
+        completed_at,
+        identifier_type,
+        identifier_value
+    from spelled
+    union all
+    select
+        request_id,
+        completed_at,
+        identifier_type,
+        identifier_value
+    from account_ids
+),
+
 hashed as (
     select
         identifier_type,
         {{ suppression_hash_by_type('identifier_type', 'identifier_value') }} as identifier_hash,
         request_id,
         completed_at
-    from spelled
-    union all
-    select
-        identifier_type,
-        {{ suppression_hash_by_type('identifier_type', 'identifier_value') }} as identifier_hash,
-        request_id,
-        completed_at
-    from account_ids
+    from listed
 ),
 
 final as (
