@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import translate
 
 import jellyfish
 import pandas as pd
@@ -36,6 +36,7 @@ class Reference:
     providers: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)  # domain -> (canonical, dots, plus)
     country_aliases: dict[str, str] = field(default_factory=dict)    # folded alias -> ISO-2
     country_regions: dict[str, str] = field(default_factory=dict)    # ISO-2 -> phonenumbers region
+    _compiled: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> Reference:
@@ -90,9 +91,23 @@ class Reference:
         for kind in (identifier_type, "any"):
             if value in self.blocked_exact.get(kind, ()):
                 return True
-            if any(fnmatchcase(value, p) for p in self.blocked_patterns.get(kind, ())):
+            pattern = self._pattern(kind)
+            if pattern is not None and pattern.match(value):
                 return True
         return False
+
+    def _pattern(self, kind: str) -> re.Pattern | None:
+        """The blocked patterns of one identifier type as one compiled regex (fnmatch semantics).
+
+        One match per value instead of one fnmatch per pattern: at 1M persons is_blocked ran 57M
+        fnmatch calls. Compiled on first use and kept, keyed by the pattern list it was built from.
+        """
+        patterns = tuple(self.blocked_patterns.get(kind, ()))
+        cached = self._compiled.get(kind)
+        if cached is None or cached[0] != patterns:
+            compiled = re.compile("|".join(translate(p) for p in patterns)) if patterns else None
+            cached = self._compiled[kind] = (patterns, compiled)
+        return cached[1]
 
 
 def _as_bool(value) -> bool:
@@ -159,7 +174,8 @@ def normalize_phone(value: str | None, region: str | None, fallback_regions: tup
     digits = _NON_DIGIT.sub("", raw)
     if len(digits) < 6 or ref.is_blocked("phone", digits):
         return None, None
-    candidates = (region,) if region else fallback_regions
+    # an international number carries its country: no region is needed or tried
+    candidates: tuple[str | None, ...] = (None,) if raw.startswith("+") else (region,) if region else fallback_regions
     found: set[tuple[str, str]] = set()
     for candidate in candidates:
         try:
@@ -169,8 +185,6 @@ def normalize_phone(value: str | None, region: str | None, fallback_regions: tup
         if phonenumbers.is_valid_number(number):
             found.add((phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
                        str(number.national_number)))
-        if raw.startswith("+"):
-            break
     if not found:
         return None, None
     national = {n for _, n in found}
@@ -235,7 +249,9 @@ def normalize_records(records: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     present = out["country_code"].dropna().value_counts().index.tolist()
     fallback = tuple(ref.country_regions.get(c, c) for c in present[:8])
     regions = out["country_code"].map(lambda c: ref.country_regions.get(c, c) if isinstance(c, str) else None)
-    pairs = pd.Series(list(zip(out["phone"], regions)), index=out.index)
+    # parsed once per distinct (number, region); an international number once whatever the region
+    international = out["phone"].map(lambda v: isinstance(v, str) and v.strip().startswith("+"))
+    pairs = pd.Series(list(zip(out["phone"], regions.where(~international, None))), index=out.index)
     has_phone = out["phone"].notna()
     out["phone_e164"] = None
     out["phone_national"] = None

@@ -134,6 +134,29 @@
 {%- endmacro %}
 
 
+{#-
+    Governance rule 5 (erasure), over every model of the graph: a model that reads a landing source
+    directly (the base_ models) carries the raw landing row, erased subjects' data included, before
+    erasure is applied. It must stay a view, so that data is never stored in the warehouse; the
+    staging models built on it apply erasure and may be tables. A model that reads a source without
+    keeping its rows (e.g. to count them) says so in meta.landing_copy_exception.
+-#}
+{% macro landing_copy_problems() -%}
+    {%- set problems = [] -%}
+    {%- for node in project_nodes('model') -%}
+        {%- set reads_source = [] -%}
+        {%- for parent in node.depends_on.nodes if parent.startswith('source.') -%}
+            {%- do reads_source.append(parent) -%}
+        {%- endfor -%}
+        {%- if reads_source and node.config.materialized != 'view'
+                and not (node.meta or {}).get('landing_copy_exception') -%}
+            {%- do problems.append((node.name, 'reads a landing source directly (' ~ reads_source | join(', ') ~ ') but is materialized as ' ~ node.config.materialized ~ ', which would store raw landing rows, erased subjects included; make it a view')) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(problems) -}}
+{%- endmacro %}
+
+
 {#- (object, problem) pairs as rows of a failing test; no pairs, no rows. -#}
 {% macro problems_as_rows(problems) -%}
 with

@@ -5,7 +5,7 @@
     salted SHA-256 hash (suppression_hash): stg_privacy__erased_identifiers keeps the hashes of every
     erased subject's identifiers, and each staging model of a PII-bearing table computes the hashes
     of its own row's identifiers, sets `is_erased` when one of them is listed (is_erased_record), and
-    nulls its PII columns with null_if_erased. Because the comparison happens in the staging views,
+    nulls its PII columns with null_if_erased. Because the comparison happens in staging on every build,
     a record of an erased subject that is delivered again later is erased again (no resurrection).
 -#}
 

@@ -61,7 +61,7 @@
     model reads them, so DuckDB answers from the Parquet metadata) and, for the value-checked
     tables, the staged rows with a value nulled as invalid and the birth dates rejected (NULL for
     the other tables). Staged rows are landing rows minus quarantined rows (governance rule 13,
-    tested per table), so the staging views are only evaluated where values are checked.
+    tested per table), so the staging models are only read where values are checked.
 -#}
 {% macro landing_row_counts() -%}
     {%- for entry in staged_landing_tables() %}

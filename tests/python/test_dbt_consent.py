@@ -127,7 +127,8 @@ def test_a_redelivered_erased_record_is_erased_again(built_world, tmp_path):
     # the erasure list is append-only: with every privacy request gone from the landing files, still erased
     requests_path = copy_landing / "privacy" / "requests.parquet"
     pq.write_table(pq.read_table(requests_path).slice(0, 0), requests_path)
-    result = run_dbt(["run", "--select", "base_privacy__requests", "stg_privacy__erased_identifiers"], copy_landing, copy)
+    result = run_dbt(["run", "--select", "base_privacy__requests", "stg_privacy__requests",
+                      "stg_privacy__erased_identifiers", "stg_shop__customers"], copy_landing, copy)
     assert result.ok, result.output[-3000:]
     con = duckdb.connect(str(copy), read_only=True)
     assert con.execute("select count(*) from stg_privacy__requests").fetchall()[0][0] == 0
@@ -218,7 +219,7 @@ def test_erasure_check_fails_when_erased_data_comes_back(built_world, tmp_path):
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
     assert con.execute("select count(*) from stg_shop__customers where is_erased").fetchall()[0][0] > 0
-    con.execute("alter view stg_shop__customers rename to stg_shop__customers_intact")
+    con.execute("alter table stg_shop__customers rename to stg_shop__customers_intact")
     con.execute("create view stg_shop__customers as select * replace ("
                 "coalesce(email, (select b.email from base_shop__customers b"
                 " where b.shop_customer_id = s.shop_customer_id limit 1)) as email)"
@@ -246,7 +247,7 @@ def test_erasure_check_does_not_read_an_ip_address_as_a_phone(built_world, tmp_p
     con = duckdb.connect(str(copy))
     digits = _erased_phone_digits(con)
     ip = f"{digits[:3]}.{digits[3:6]}.{digits[6:8]}.{digits[8:]}"
-    con.execute("alter view stg_web__events rename to stg_web__events_intact")
+    con.execute("alter table stg_web__events rename to stg_web__events_intact")
     con.execute(f"create view stg_web__events as select * replace ("
                 f"case when event_id = (select min(event_id) from stg_web__events_intact where not is_erased)"
                 f" then '{ip}' else ip_address end as ip_address) from stg_web__events_intact")
@@ -272,7 +273,7 @@ def test_erasure_check_reads_a_typed_identifier_as_its_type(built_world, tmp_pat
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
     digits = _erased_phone_digits(con)
-    con.execute("alter view stg_consent__events rename to stg_consent__events_intact")
+    con.execute("alter table stg_consent__events rename to stg_consent__events_intact")
 
     def subject(subject_type: str) -> None:
         con.execute("create or replace view stg_consent__events as select * replace ("
@@ -313,7 +314,8 @@ sources:
 
 
 def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
-    """Rules 8, 14, 16 and the audience test coverage: a project copy with a broken mart, audience and source."""
+    """Rules 5 (no stored landing rows), 8, 14, 16 and the audience test coverage: a project copy
+    with a broken mart, audience, source and a table copying a landing source."""
     project = tmp_path / "project"
     project.mkdir()
     for name in ("dbt_project.yml", "profiles.yml"):
@@ -327,6 +329,8 @@ def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
     (broken / "zz_broken_mart.sql").write_text(BROKEN_MART_SQL)
     (broken / "audience_zz_untested.sql").write_text(BROKEN_MART_SQL)
     (broken / "_zz_broken.yml").write_text(BROKEN_YML)
+    (broken / "zz_landing_copy.sql").write_text(
+        "{{ config(materialized='table') }}\nselect * from {{ source('zz_source', 'zz_table') }}\n")
     env = dict(os.environ, SCV_LANDING_PATH=str(small_world), SCV_WAREHOUSE=str(tmp_path / "w.duckdb"),
                DBT_PROFILES_DIR=str(project))
     proc = subprocess.run([str(BIN / "dbt"), "test", "--select", "path:tests/governance"], cwd=project, env=env,
@@ -335,4 +339,5 @@ def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
     assert not result.ok
     failed = _failed_tests(result.output)
     assert {"assert_mart_columns_have_description_and_pii", "assert_every_model_has_primary_key_test",
-            "assert_sources_declare_freshness", "assert_audiences_carry_consent_tests"} <= failed, result.output[-3000:]
+            "assert_sources_declare_freshness", "assert_audiences_carry_consent_tests",
+            "assert_landing_rows_are_not_stored"} <= failed, result.output[-3000:]

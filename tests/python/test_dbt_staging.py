@@ -189,13 +189,13 @@ def test_no_landing_files_at_all_fails_clearly(tmp_path):
 
 
 def test_reconciliation_test_fails_when_staging_loses_rows(built_world, tmp_path):
-    """The nothing-lost test can fail: drop rows from one staging view and run the tests again."""
+    """The nothing-lost test can fail: drop rows from one staging model and run the tests again."""
     landing, warehouse, result = built_world
     assert result.ok
     tampered = tmp_path / "tampered.duckdb"
     shutil.copy(warehouse, tampered)
     con = duckdb.connect(str(tampered))
-    con.execute("alter view stg_crm__contacts rename to stg_crm__contacts_intact")
+    con.execute("alter table stg_crm__contacts rename to stg_crm__contacts_intact")
     con.execute("create or replace view stg_crm__contacts as "
                 "select * from stg_crm__contacts_intact where contact_id not like '%1'")
     con.close()
