@@ -1,6 +1,7 @@
 {#-
-    A table, not a view like the rest of staging: it scans every landing table, and the
-    reconciliation and quarantine tests read it many times, so it is computed once per build.
+    A table, like the rest of staging (dbt_project.yml): it scans every landing table through the
+    base_ views, and the reconciliation and quarantine tests read it many times, so it is computed
+    once per build. It keeps no raw row of an erased subject (raw_row is nulled below).
 -#}
 {{ config(materialized='table') }}
 
