@@ -105,4 +105,3 @@
 {% macro share(numerator, denominator) -%}
     cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}
-

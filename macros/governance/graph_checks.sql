@@ -26,11 +26,17 @@
 {%- endmacro %}
 
 
-{#- The PII class of a column (meta.pii, also accepted under config.meta), or none. -#}
-{% macro column_pii(column) -%}
+{#- A column's meta value for `key` (meta, also accepted under config.meta), or none. -#}
+{% macro column_meta(column, key) -%}
     {%- set meta = column.get('meta') or {} -%}
     {%- set config_meta = (column.get('config') or {}).get('meta') or {} -%}
-    {{- return(meta.get('pii', config_meta.get('pii'))) -}}
+    {{- return(meta.get(key, config_meta.get(key))) -}}
+{%- endmacro %}
+
+
+{#- The PII class of a column (meta.pii), or none. -#}
+{% macro column_pii(column) -%}
+    {{- return(column_meta(column, 'pii')) -}}
 {%- endmacro %}
 
 

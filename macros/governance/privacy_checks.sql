@@ -39,7 +39,7 @@
             {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
             {%- for column_name in pii_columns if column_name | lower in present -%}
                 {%- set value = adapter.quote(column_name) -%}
-                {%- set type_column = column_identifier_type_column(node.columns[column_name]) -%}
+                {%- set type_column = column_meta(node.columns[column_name], 'identifier_type_column') -%}
                 {%- set query -%}
                     select
                         '{{ node.name }}' as model_name,
@@ -110,12 +110,4 @@
         regexp_full_match(trim(cast({{ expression }} as varchar)), '[+(]?[0-9][0-9 ()./-]*')
         and not regexp_full_match(trim(cast({{ expression }} as varchar)), '[0-9]{1,3}([.][0-9]{1,3}){3}')
     )
-{%- endmacro %}
-
-
-{#- meta.identifier_type_column of a column (see erasure_check_queries), or none. -#}
-{% macro column_identifier_type_column(column) -%}
-    {%- set meta = column.get('meta') or {} -%}
-    {%- set config_meta = (column.get('config') or {}).get('meta') or {} -%}
-    {{- return(meta.get('identifier_type_column', config_meta.get('identifier_type_column'))) -}}
 {%- endmacro %}

@@ -17,7 +17,7 @@
     Only rows that can be duplicates go through the windows: a row without an error whose key
     occurs once in the table has no copy and no other version, so it is staged as it is (copy 1,
     rank 1). Identical rows share their key, so every copy of a row is on the windowed side. At 1M
-    persons this took the web events from 74 s to 45 s (13.5M rows, same reasons row for row).
+    persons this took the web events from 120 s to 86 s (13.5M rows, same reasons row for row).
 -#}
 {% macro quarantine_duplicates(relation, key_column, version_column=none) -%}
     with
