@@ -8,10 +8,8 @@ with a broken mart, audience and source.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -19,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from support import BIN, ROOT, DbtResult, run_dbt
+from support import ROOT, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -331,11 +329,8 @@ def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
     (broken / "_zz_broken.yml").write_text(BROKEN_YML)
     (broken / "zz_landing_copy.sql").write_text(
         "{{ config(materialized='table') }}\nselect * from {{ source('zz_source', 'zz_table') }}\n")
-    env = dict(os.environ, SCV_LANDING_PATH=str(small_world), SCV_WAREHOUSE=str(tmp_path / "w.duckdb"),
-               DBT_PROFILES_DIR=str(project))
-    proc = subprocess.run([str(BIN / "dbt"), "test", "--select", "path:tests/governance"], cwd=project, env=env,
-                          capture_output=True, text=True)
-    result = DbtResult(proc.returncode, proc.stdout + proc.stderr)
+    result = run_dbt(["test", "--select", "path:tests/governance"], small_world, tmp_path / "w.duckdb",
+                     project=project)
     assert not result.ok
     failed = _failed_tests(result.output)
     assert {"assert_mart_columns_have_description_and_pii", "assert_every_model_has_primary_key_test",
