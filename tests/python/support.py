@@ -11,13 +11,11 @@ of a warehouse built from the same landing folder.
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 _MANIFESTS: dict[tuple[str, str, str | None, str], object] = {}
 
