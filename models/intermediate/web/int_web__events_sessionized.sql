@@ -26,6 +26,7 @@ current_customers as (
 ),
 
 events_lagged as (
+    -- one ordering per visitor, used twice: the previous event's time and the event's position
     select
         event_id,
         anonymous_id,
@@ -42,7 +43,11 @@ events_lagged as (
         lag(occurred_at) over (
             partition by anonymous_id
             order by occurred_at, event_id
-        ) as previous_occurred_at
+        ) as previous_occurred_at,
+        row_number() over (
+            partition by anonymous_id
+            order by occurred_at, event_id
+        ) as visitor_event_number
     from web_events
 ),
 
@@ -57,25 +62,23 @@ events_flagged as (
     from events_lagged
 ),
 
-events_numbered as (
+events_ranked as (
+    -- the session number counts the session starts so far; the event's rank in its session is
+    -- its position after the session's first event (one more sort, not two: at 1M persons this
+    -- model sorts 13.5M events)
     select
         *,
         sum(is_session_start) over (
             partition by anonymous_id
             order by occurred_at, event_id
             rows between unbounded preceding and current row
-        ) as session_number
-    from events_flagged
-),
-
-events_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by anonymous_id, session_number
+        ) as session_number,
+        visitor_event_number + 1 - max(case when is_session_start = 1 then visitor_event_number end) over (
+            partition by anonymous_id
             order by occurred_at, event_id
+            rows between unbounded preceding and current row
         ) as event_rank
-    from events_numbered
+    from events_flagged
 ),
 
 final as (
