@@ -208,8 +208,8 @@ def log_likelihood(name: str, params: dict[str, float], summary: pd.DataFrame) -
 # Log-parameter box of the Nelder-Mead fits: exp(-20) .. exp(12) (162,755). A parameter that runs to the
 # box edge is at a flat optimum at infinity (see _nelder_mead_fit) and predicts like the limit.
 LOG_PARAMETER_BOUNDS = (-20.0, 12.0)
-# Pareto/NBD on more customers than this starts from a fit on a sample of this many (fixed seed),
-# then converges on all of them: the published parameters are the full-data maximum.
+# Pareto/NBD on more than twice this many customers starts from a fit on a sample of this many
+# (fixed seed), then converges on all of them: the published parameters are the full-data maximum.
 PARETO_WARM_START_CUSTOMERS = 50_000
 
 
@@ -245,12 +245,10 @@ def _objective(name: str) -> Any:
     return pareto
 
 
-def _nelder_mead(name: str, args: tuple[Any, ...], start: np.ndarray, step: float | None = None) -> Any:
+def _nelder_mead(name: str, args: tuple[Any, ...], start: np.ndarray) -> Any:
     from scipy.optimize import minimize
 
     options: dict[str, Any] = {"maxiter": 20000, "xatol": 1e-6, "fatol": 1e-10}
-    if step is not None:  # a small simplex around a warm start
-        options["initial_simplex"] = np.vstack([start, start + step * np.eye(len(start))])
     result = minimize(_objective(name), start, args=args, method="Nelder-Mead",
                       bounds=[LOG_PARAMETER_BOUNDS] * len(start), options=options)
     if not np.isfinite(result.fun):
@@ -279,26 +277,41 @@ def _nelder_mead_fit(name: str, rows: pd.DataFrame) -> dict[str, float]:
     return _published(name, _nelder_mead(name, args, np.full(len(MODEL_PARAMETERS[name]), 0.1)).x, scale)
 
 
-def _pareto_nbd_fit(rows: pd.DataFrame) -> dict[str, float]:
-    """Pareto/NBD maximum likelihood: Nelder-Mead over the log-parameters from r = alpha = s = beta = 1
-    (scaled time), as lifetimes starts it, but bounded and in log space.
+def _quasi_newton(name: str, args: tuple[Any, ...], start: np.ndarray) -> Any:
+    """L-BFGS-B over the log-parameters inside LOG_PARAMETER_BOUNDS (finite-difference gradient)."""
+    from scipy.optimize import minimize
 
-    Each likelihood evaluation costs a hypergeometric function per distinct row (0.23 s for 275,702
-    rows), and Nelder-Mead needs about 800 of them from a cold start. With more than
-    PARETO_WARM_START_CUSTOMERS customers, it first converges on a sample of that many customers
-    (drawn without replacement with a fixed seed, so builds repeat), then from there, with a small
-    simplex, on all rows: on the 1M-person world 84 s instead of 175 s, to the same maximum.
+    result = minimize(_objective(name), start, args=args, method="L-BFGS-B",
+                      bounds=[LOG_PARAMETER_BOUNDS] * len(start), options={"ftol": 1e-14, "gtol": 1e-9})
+    if not np.isfinite(result.fun):
+        raise RuntimeError(f"{name}: the likelihood could not be maximised")
+    return result
+
+
+def _pareto_nbd_fit(rows: pd.DataFrame) -> dict[str, float]:
+    """Pareto/NBD maximum likelihood over the log-parameters, from r = alpha = s = beta = 1 (scaled
+    time), as lifetimes starts it, but bounded and in log space.
+
+    Each likelihood evaluation costs a hypergeometric function per distinct row (0.16-0.2 s for
+    275,662 rows on the 1M-person world). Up to 2 x PARETO_WARM_START_CUSTOMERS customers, Nelder-Mead
+    finds the maximum (about 800 evaluations from the cold start). With more customers, L-BFGS-B
+    first converges on a sample of PARETO_WARM_START_CUSTOMERS customers (drawn without replacement
+    with a fixed seed, so builds repeat), then from there on all rows. On the 1M-person world it
+    needed 155 evaluations on all rows, where Nelder-Mead from the sample's optimum needed 291: the
+    whole fit took 30.4 s instead of 64.0 s (medians, alternating in one script). The parameters
+    are within 4e-5 (relative) of Nelder-Mead's, and the total log-likelihood (-5,587,029.8) is
+    3e-7 lower. The tight ftol matters: at lifetimes-like tolerances L-BFGS-B stopped early on
+    the flat s / beta ridge, 1e-3 away.
     """
     args, scale = _likelihood_args("pareto_nbd", rows)
-    start = np.zeros(4)
-    step = None
     weights = rows["weight"].to_numpy(dtype=np.int64)
-    if weights.sum() > 2 * PARETO_WARM_START_CUSTOMERS:
-        drawn = np.random.default_rng(0).multivariate_hypergeometric(weights, PARETO_WARM_START_CUSTOMERS)
-        keep = drawn > 0
-        sample_args = (args[0][keep], args[1][keep], args[2][keep], drawn[keep].astype(float), 0.0)
-        start, step = _nelder_mead("pareto_nbd", sample_args, start).x, 0.05
-    return _published("pareto_nbd", _nelder_mead("pareto_nbd", args, start, step).x, scale)
+    if weights.sum() <= 2 * PARETO_WARM_START_CUSTOMERS:
+        return _published("pareto_nbd", _nelder_mead("pareto_nbd", args, np.zeros(4)).x, scale)
+    drawn = np.random.default_rng(0).multivariate_hypergeometric(weights, PARETO_WARM_START_CUSTOMERS)
+    keep = drawn > 0
+    sample_args = (args[0][keep], args[1][keep], args[2][keep], drawn[keep].astype(float), 0.0)
+    start = _quasi_newton("pareto_nbd", sample_args, np.zeros(4)).x
+    return _published("pareto_nbd", _quasi_newton("pareto_nbd", args, start).x, scale)
 
 
 _STDOUT_LOCK = threading.Lock()
