@@ -154,13 +154,32 @@ web_activity as (
     group by customer_id
 ),
 
-latest_carts as (
+visitor_carts as (
     select
-        customer_id,
+        web_record_key,
         max(occurred_at) as last_add_to_cart_at
     from web_events
     where event_type = 'add_to_cart'
-    group by customer_id
+    group by web_record_key
+),
+
+visitor_customers as (
+    -- a visitor's customer, as its sessions carry it
+    select distinct
+        web_record_key,
+        customer_id
+    from sessions
+    where customer_id is not null
+),
+
+latest_carts as (
+    select
+        visitor_customers.customer_id,
+        max(visitor_carts.last_add_to_cart_at) as last_add_to_cart_at
+    from visitor_carts
+    inner join visitor_customers
+        on visitor_carts.web_record_key = visitor_customers.web_record_key
+    group by visitor_customers.customer_id
 ),
 
 latest_web_event as (

@@ -1,9 +1,11 @@
 {#-
-    Every staged web event with its session and customer: a visitor's (anonymous_id's) next event
-    more than var web_session_inactivity_minutes after the previous one starts a new session, and
-    every event belongs to the customer of its visitor's identity record
-    (`web:events:<anonymous_id>`), including events from before the visitor logged in. One row per
-    event; int_web__sessions summarises it per session. See the `web_sessions` doc block.
+    Every staged web event with its session: a visitor's (anonymous_id's) next event more than var
+    web_session_inactivity_minutes after the previous one starts a new session. One row per event;
+    int_web__sessions summarises it per session. The event belongs to the customer of its visitor's
+    identity record (`web_record_key`, `web:events:<anonymous_id>`), including events from before
+    the visitor logged in: the models that need the customer join it on that key. Sessions do not
+    depend on identity, so this model (13.5M events at 1M persons) is built while identity
+    resolution runs. See the `web_sessions` doc block.
 -#}
 {%- set inactivity_minutes = var('web_session_inactivity_minutes', 30) -%}
 
@@ -11,18 +13,6 @@ with
 
 web_events as (
     select * from {{ ref('stg_web__events') }}
-),
-
-customer_keys as (
-    select * from {{ ref('int_identity__customer_keys') }}
-),
-
-current_customers as (
-    select
-        record_key,
-        customer_id
-    from customer_keys
-    where valid_to is null
 ),
 
 events_lagged as (
@@ -92,7 +82,6 @@ final as (
         cast(events_ranked.session_number as bigint) as session_number,
         cast(events_ranked.event_rank as bigint) as event_rank,
         cast({{ dbt.concat(["'web:events:'", 'events_ranked.anonymous_id']) }} as varchar) as web_record_key,
-        cast(current_customers.customer_id as varchar) as customer_id,
         cast(events_ranked.shop_customer_id as varchar) as shop_customer_id,
         cast(events_ranked.event_type as varchar) as event_type,
         cast(events_ranked.occurred_at as timestamp) as occurred_at,
@@ -104,8 +93,6 @@ final as (
         cast(events_ranked.sku as varchar) as sku,
         cast(events_ranked.device_type as varchar) as device_type
     from events_ranked
-    left join current_customers
-        on {{ dbt.concat(["'web:events:'", 'events_ranked.anonymous_id']) }} = current_customers.record_key
 )
 
 select * from final

@@ -17,13 +17,24 @@ orders as (
     select * from {{ ref('int_orders__unified') }}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_identity__customer_keys') }}
+),
+
+current_customers as (
+    select
+        record_key,
+        customer_id
+    from customer_keys
+    where valid_to is null
+),
+
 sessions as (
     select
         session_id,
         anonymous_id,
         session_number,
         web_record_key,
-        customer_id,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
@@ -42,12 +53,13 @@ sessions as (
         max(shop_customer_id) as shop_customer_id,
         count(shop_customer_id) > 0 as is_logged_in
     from web_events
-    group by session_id, anonymous_id, session_number, web_record_key, customer_id
+    group by session_id, anonymous_id, session_number, web_record_key
 ),
 
 sessions_with_campaign as (
     select
         sessions.*,
+        current_customers.customer_id,
         -- the landing page's own utm parameters when the tracker did not split them out
         coalesce(sessions.landing_utm_source, {{ url_parameter('sessions.landing_page', 'utm_source') }})
             as utm_source,
@@ -58,6 +70,8 @@ sessions_with_campaign as (
         coalesce({{ url_parameter('sessions.landing_page', 'mc_eid') }}, sessions.any_email_click_id)
             as email_click_id
     from sessions
+    left join current_customers
+        on sessions.web_record_key = current_customers.record_key
 ),
 
 session_orders as (

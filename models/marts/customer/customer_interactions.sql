@@ -56,19 +56,22 @@ retention as (
 ),
 
 web_detail as (
+    -- the visitor's customer, for the events before a login too
     select
-        {{ dbt.concat(["'web:events:'", 'event_id']) }} as interaction_key,
-        customer_id,
+        {{ dbt.concat(["'web:events:'", 'web_events.event_id']) }} as interaction_key,
+        current_customers.customer_id,
         'web' as channel,
-        event_type as interaction_type,
-        occurred_at,
+        web_events.event_type as interaction_type,
+        web_events.occurred_at,
         cast(null as decimal(18, 2)) as value_amount,
-        sku as detail,
-        session_id,
+        web_events.sku as detail,
+        web_events.session_id,
         'web' as source_system,
         'events' as source_table,
-        event_id as source_record_id
+        web_events.event_id as source_record_id
     from web_events
+    left join current_customers
+        on web_events.web_record_key = current_customers.record_key
 ),
 
 email_detail as (
