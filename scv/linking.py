@@ -517,7 +517,7 @@ with typed as (
         {string_cols},
         try_cast(date_of_birth as date) as date_of_birth,
         -- how many records write this first name this way: see ESTABLISHED_NAME_RECORDS
-        cast(first_name_records as bigint) as first_name_records
+        cast(first_name_records as bigint) as first_name_records{score_col}
     from scv_link_raw
 )
 select
@@ -569,15 +569,22 @@ def _check_input(records: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _load_input(session: _Session, records: pd.DataFrame) -> int:
-    """Copy the frame into the private connection, typed, with derived match keys."""
+def _load_input(session: _Session, records: pd.DataFrame, score_only: Sequence[bool] | None = None) -> int:
+    """Copy the frame into the private connection, typed, with derived match keys (and, with
+    `score_only`, the flag `scv_score` that marks the records whose pairs are to be scored)."""
     frame = _check_input(records)
+    if score_only is not None:
+        flags = pd.Series(score_only, dtype="boolean").fillna(True).to_numpy(dtype=bool)
+        if len(flags) != len(frame):
+            raise ValueError(f"score_only has {len(flags)} flags for {len(frame)} records")
+        frame["scv_score"] = flags
     session.con.register("scv_link_raw", frame)
     string_cols = ",\n        ".join(
         f"nullif(trim(cast({c} as varchar)), '') as {c}"
         for c in _STRING_COLUMNS if c not in ("record_key", "source_system")
     )
-    session.con.execute(_PREPARE_SQL.format(string_cols=string_cols))
+    score_col = ",\n        scv_score" if score_only is not None else ""
+    session.con.execute(_PREPARE_SQL.format(string_cols=string_cols, score_col=score_col))
     session.con.unregister("scv_link_raw")
     return int(session.con.execute("select count(*) from scv_link_input").fetchall()[0][0])
 
@@ -600,11 +607,9 @@ def _nonnull_count(session: _Session, column: str) -> int:
     return int(session.con.execute(f"select count({column}) from scv_link_input").fetchall()[0][0])
 
 
-def _register_term_frequencies(
-    session: _Session, linker: Linker, model: LinkModel | None, tf_source: str
-) -> dict[str, str]:
-    """Register one lookup per TF column, from the input or from the model; returns the choice."""
-    chosen: dict[str, str] = {}
+def _term_frequencies(session: _Session, model: LinkModel | None, tf_source: str) -> dict[str, pd.DataFrame]:
+    """One lookup per TF column, counted on the input (scv_link_input) or taken from the model."""
+    lookups: dict[str, pd.DataFrame] = {}
     for column in TF_COLUMNS:
         source = tf_source
         if source == "auto":
@@ -620,10 +625,18 @@ def _register_term_frequencies(
             tf = tf.astype({column: "object", f"tf_{column}": "float64"})
         else:
             raise ValueError(f"tf_source must be 'auto', 'input' or 'model', not {tf_source!r}")
-        sdf = session.db_api.register(tf, table_name=f"scv_tf_{column}")
+        tf.attrs["source"] = source
+        lookups[column] = tf
+    return lookups
+
+
+def _register_term_frequencies(session: _Session, linker: Linker, lookups: dict[str, pd.DataFrame],
+                               prefix: str = "scv_tf") -> dict[str, str]:
+    """Register the lookups with a linker; returns where each came from (input or model)."""
+    for column, tf in lookups.items():
+        sdf = session.db_api.register(tf, table_name=f"{prefix}_{column}")
         linker.table_management.register_term_frequency_lookup(sdf, column)
-        chosen[column] = source
-    return chosen
+    return {column: tf.attrs["source"] for column, tf in lookups.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,7 +694,7 @@ def train(
         n = _load_input(session, records)
         sdf = session.db_api.register("scv_link_input", table_name="scv_link_input_sdf")
         linker = Linker(sdf, settings(first_name_conflict_m=first_name_conflict_m), log_level=None)
-        _register_term_frequencies(session, linker, None, "input")
+        _register_term_frequencies(session, linker, _term_frequencies(session, None, "input"))
         linker.training.estimate_probability_two_random_records_match(
             list(deterministic_rules), recall=deterministic_recall
         )
@@ -844,8 +857,20 @@ def predict_edges(
     tf_source: Literal["auto", "input", "model"] = "auto",
     rescale_prior: bool = True,
     threads: int | None = None,
+    score_only: Sequence[bool] | None = None,
+    rescore: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score candidate pairs of `records` and return the edges with match_probability >= threshold.
+
+    `score_only` (one flag per record): score only the candidate pairs with at least one flagged
+    record (an incremental build: the flagged records are new or changed). Those pairs get exactly
+    the scores a call without it gives them (the same blocking, and term frequencies and prior of
+    all of `records`); the pairs of two unflagged records are not scored at all.
+
+    `rescore` (record_key_l, record_key_r): pairs to score as they are, without blocking, e.g. the
+    last build's edges between unchanged records, whose scores drift with the term frequencies and
+    the prior as records arrive. Each gets the score the whole scoring would give it (and is kept
+    if that reaches the threshold).
 
     Returns one row per edge (record_key_l < record_key_r) with match_probability, match_weight,
     comparison_weights (JSON text {comparison: match weight incl. term-frequency adjustment}) and
@@ -859,43 +884,115 @@ def predict_edges(
         raise ValueError("threshold must be within [0, 1]")
 
     with _Session(threads=threads) as session:
-        n = _load_input(session, records)
+        n = _load_input(session, records, score_only)
         if n < 2:
             return _empty_edges()
         splink_model = copy.deepcopy(model.splink_model)
         splink_model["probability_two_random_records_match"] = _scaled_prior(model, n, rescale_prior)
         splink_model["retain_intermediate_calculation_columns"] = True
         splink_model["retain_matching_columns"] = False
-        sdf = session.db_api.register("scv_link_input", table_name="scv_link_input_sdf")
-        linker = Linker(sdf, splink_model, log_level=None)
-        _register_term_frequencies(session, linker, model, tf_source)
-        predictions = linker.inference.predict(
-            threshold_match_probability=threshold if threshold > 0 else None, warning_mode="never"
-        )
-        comparisons_in_model = [c["output_column_name"] for c in splink_model["comparisons"]]
-        columns = {c.strip('"') for c in predictions.columns_escaped}
-        parts = []
-        for name in comparisons_in_model:
-            terms = [f"mw_{name}"] + ([f"mw_tf_adj_{name}"] if f"mw_tf_adj_{name}" in columns else [])
-            parts.append(f"'{name}', round({' + '.join(terms)}, 4)")
+        if score_only is None:
+            runs = [("scv_link_input", splink_model, "record_key")]
+        else:
+            flagged = copy.deepcopy(splink_model)
+            runs = [(_restrict_to_flagged_pairs(session, flagged), flagged, "record_key")]
+        if rescore is not None and len(rescore):
+            runs.append((*_pairs_as_input(session, rescore, splink_model), "scv_record_key"))
+        lookups = _term_frequencies(session, model, tf_source)
+        scored = []
+        for i, (table, run_model, key) in enumerate(runs):
+            sdf = session.db_api.register(table, table_name=f"scv_link_input_sdf_{i}")
+            linker = Linker(sdf, run_model, log_level=None)
+            _register_term_frequencies(session, linker, lookups, prefix=f"scv_tf_{i}")
+            predictions = linker.inference.predict(
+                threshold_match_probability=threshold if threshold > 0 else None, warning_mode="never"
+            )
+            columns = {c.strip('"') for c in predictions.columns_escaped}
+            parts = []
+            for comparison in run_model["comparisons"]:
+                name = comparison["output_column_name"]
+                terms = [f"mw_{name}"] + ([f"mw_tf_adj_{name}"] if f"mw_tf_adj_{name}" in columns else [])
+                parts.append(f"'{name}', round({' + '.join(terms)}, 4)")
+            scored.append(f"""
+                select {key}_l as key_l, {key}_r as key_r, match_probability, match_weight,
+                       json_object({', '.join(parts)}) as comparison_weights
+                from {predictions.physical_name}""")
         sql = f"""
             select
-                least(p.record_key_l, p.record_key_r) as record_key_l,
-                greatest(p.record_key_l, p.record_key_r) as record_key_r,
+                least(p.key_l, p.key_r) as record_key_l,
+                greatest(p.key_l, p.key_r) as record_key_r,
                 cast(p.match_probability as double) as match_probability,
                 cast(p.match_weight as double) as match_weight,
-                cast(json_object({', '.join(parts)}) as varchar) as comparison_weights,
+                cast(p.comparison_weights as varchar) as comparison_weights,
                 coalesce(l.shop_customer_id is not null and r.shop_customer_id is not null
                          and l.shop_customer_id <> r.shop_customer_id, false) as conflicting_accounts
-            from {predictions.physical_name} as p
-            join scv_link_input as l on l.record_key = p.record_key_l
-            join scv_link_input as r on r.record_key = p.record_key_r
+            from ({' union all '.join(scored)}) as p
+            join scv_link_input as l on l.record_key = p.key_l
+            join scv_link_input as r on r.record_key = p.key_r
             order by 1, 2
         """
         edges = session.con.execute(sql).df()
     # typed even when empty (an empty object column reaches DuckDB as type NULL, not VARCHAR)
     return edges.astype({"record_key_l": "string", "record_key_r": "string", "comparison_weights": "string",
                          "conflicting_accounts": "bool"}).reset_index(drop=True)
+
+
+def _restrict_to_flagged_pairs(session: _Session, splink_model: dict[str, Any]) -> str:
+    """Prepare scoring of only the pairs with a flagged record (`scv_score`); returns the input table.
+
+    Every prediction blocking rule gets "and at least one side flagged", and the input shrinks to
+    the flagged records and the records some rule pairs with one of them (each rule joined both
+    ways round, with the flagged side small). Splink then finds the same flagged pairs it finds on
+    the whole input, while term frequencies stay those of the whole input (registered from
+    scv_link_input) and the prior that of its size.
+    """
+    rules = []
+    for rule in splink_model["blocking_rules_to_generate_predictions"]:
+        sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
+        rules.append(sql)
+        if isinstance(rule, dict):
+            rule["blocking_rule"] = f"({sql}) AND (l.scv_score OR r.scv_score)"
+        else:
+            raise ValueError(f"unexpected blocking rule in the model: {rule!r}")
+    partners = " union ".join(
+        f"select {other}.record_key from scv_link_input as l join scv_link_input as r on {sql} where {flagged}.scv_score"
+        for sql in rules for flagged, other in (("l", "r"), ("r", "l"))
+    )
+    session.con.execute(f"""
+        create or replace table scv_link_scored as
+        select * from scv_link_input
+        where scv_score or record_key in ({partners or 'select null'})
+    """)
+    return "scv_link_scored"
+
+
+def _pairs_as_input(session: _Session, pairs: pd.DataFrame, splink_model: dict[str, Any]
+                    ) -> tuple[str, dict[str, Any]]:
+    """An input table and model that score exactly `pairs`: each pair's two records, keyed
+    `<pair number>|l|<record key>` and `...|r|...`, blocked on the pair number alone (so the left
+    record stays on the left); the record key itself is retained as scv_record_key."""
+    session.con.register("scv_link_pairs_raw", pairs[["record_key_l", "record_key_r"]])
+    session.con.execute("""
+        create or replace table scv_link_pairs as
+        with pairs as (
+            select row_number() over () as scv_pair, cast(record_key_l as varchar) as record_key_l,
+                   cast(record_key_r as varchar) as record_key_r
+            from scv_link_pairs_raw
+        )
+        select i.* replace (p.scv_pair || '|l|' || i.record_key as record_key), i.record_key as scv_record_key,
+               p.scv_pair
+        from pairs as p join scv_link_input as i on i.record_key = p.record_key_l
+        union all
+        select i.* replace (p.scv_pair || '|r|' || i.record_key as record_key), i.record_key as scv_record_key,
+               p.scv_pair
+        from pairs as p join scv_link_input as i on i.record_key = p.record_key_r
+    """)
+    session.con.unregister("scv_link_pairs_raw")
+    model = copy.deepcopy(splink_model)
+    model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": "l.scv_pair = r.scv_pair",
+                                                        "sql_dialect": "duckdb"}]
+    model["additional_columns_to_retain"] = ["scv_record_key"]
+    return "scv_link_pairs", model
 
 
 def _empty_edges() -> pd.DataFrame:

@@ -10,6 +10,8 @@ cost grows with the number of different values, not with the number of records.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pickle
 import re
@@ -18,6 +20,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from fnmatch import translate
+from pathlib import Path
 
 import jellyfish
 import pandas as pd
@@ -119,6 +122,16 @@ class Reference:
             compiled = re.compile("|".join(translate(p) for p in patterns)) if patterns else None
             cached = self._compiled[kind] = (patterns, compiled)
         return cached[1]
+
+
+def normalization_signature(ref: Reference) -> str:
+    """What normalized a record: the reference data, this module's code and the phonenumbers
+    version. Values normalized under the same signature can be reused (`normalize_records(known=)`)."""
+    reference = {name: ({k: sorted(v) if isinstance(v, set) else v for k, v in value.items()})
+                 for name, value in vars(ref).items() if not name.startswith("_")}
+    digest = hashlib.sha256(json.dumps(reference, sort_keys=True, default=list).encode())
+    digest.update(Path(__file__).read_bytes())
+    return f"{digest.hexdigest()[:16]}; phonenumbers {phonenumbers.__version__}"
 
 
 def _as_bool(value) -> bool:
@@ -249,9 +262,11 @@ def parse_phones(pairs: list[tuple[str, str | None]], fallback_regions: tuple[st
     return dict(zip(pairs, parsed))
 
 
-def _map_unique(series: pd.Series, func) -> pd.Series:
+def _map_unique(series: pd.Series, func, known: dict | None = None) -> pd.Series:
+    """func of each distinct value, mapped back (values in `known` are taken from it instead)."""
     uniques = series.dropna().unique()
-    mapping = {v: func(v) for v in uniques}
+    known = known or {}
+    mapping = {v: known[v] if v in known else func(v) for v in uniques}
     return series.map(mapping).astype(object).where(series.notna(), None)
 
 
@@ -270,8 +285,40 @@ def first_name_records(records: pd.DataFrame) -> pd.Series:
     return records["first_name_norm"].map(counts).astype("Int64")
 
 
-def normalize_records(records: pd.DataFrame, ref: Reference) -> pd.DataFrame:
-    """Add match keys to identity records (see int_identity__records for the columns)."""
+def _phone_regions(out: pd.DataFrame, ref: Reference) -> tuple[tuple[str, ...], pd.Series]:
+    """The fallback regions of the records (the regions of their eight commonest countries) and each
+    record's (phone, region) pair: its country's region, none for an international number."""
+    present = out["country_code"].dropna().value_counts().index.tolist()
+    fallback = tuple(ref.country_regions.get(c, c) for c in present[:8])
+    regions = out["country_code"].map(lambda c: ref.country_regions.get(c, c) if isinstance(c, str) else None)
+    # parsed once per distinct (number, region); an international number once whatever the region
+    international = out["phone"].map(lambda v: isinstance(v, str) and v.strip().startswith("+"))
+    pairs = pd.Series(list(zip(out["phone"], regions.where(~international, None))), index=out.index)
+    return fallback, pairs
+
+
+def _known_phones(known: pd.DataFrame | None, ref: Reference, fallback: tuple[str, ...]) -> dict:
+    """(phone, region) -> (E.164, national) of the known records, if they had the same fallback regions."""
+    if known is None or not len(known) or not known["phone"].notna().any():
+        return {}
+    known_fallback, known_pairs = _phone_regions(known, ref)
+    if known_fallback != fallback:
+        return {}
+    has_phone = known["phone"].notna()
+    values = zip(known.loc[has_phone, "phone_e164"].astype(object).where(known.loc[has_phone, "phone_e164"].notna(), None),
+                 known.loc[has_phone, "phone_national"].astype(object).where(
+                     known.loc[has_phone, "phone_national"].notna(), None))
+    return dict(zip(known_pairs[has_phone], values))
+
+
+def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add match keys to identity records (see int_identity__records for the columns).
+
+    `known`: records normalized before under the same `normalization_signature` (e.g. the last
+    build's, with at least email, email_norm, phone, country_code, phone_e164 and phone_national):
+    their emails are not normalized again, nor their phones when the fallback regions are the same
+    (phone parsing is most of the cost). The result is the same as without it.
+    """
     out = records.copy()
     for col in ("first_name", "last_name", "full_name", "email", "phone", "street", "city", "postcode", "country"):
         if col not in out.columns:
@@ -294,21 +341,23 @@ def normalize_records(records: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     out["last_name_metaphone"] = _map_unique(out["last_name_norm"], lambda v: jellyfish.metaphone(v) or None)
 
     # emails
-    out["email_norm"] = _map_unique(out["email"], lambda v: normalize_email(v, ref))
+    known_emails = None
+    if known is not None and len(known):
+        with_email = known[known["email"].notna()]
+        known_emails = dict(zip(with_email["email"], with_email["email_norm"].astype(object).where(
+            with_email["email_norm"].notna(), None)))
+    out["email_norm"] = _map_unique(out["email"], lambda v: normalize_email(v, ref), known_emails)
 
     # countries and phones
     out["country_code"] = _map_unique(out["country"], lambda v: ref.country_aliases.get(_fold(str(v))))
-    present = out["country_code"].dropna().value_counts().index.tolist()
-    fallback = tuple(ref.country_regions.get(c, c) for c in present[:8])
-    regions = out["country_code"].map(lambda c: ref.country_regions.get(c, c) if isinstance(c, str) else None)
-    # parsed once per distinct (number, region); an international number once whatever the region
-    international = out["phone"].map(lambda v: isinstance(v, str) and v.strip().startswith("+"))
-    pairs = pd.Series(list(zip(out["phone"], regions.where(~international, None))), index=out.index)
+    fallback, pairs = _phone_regions(out, ref)
     has_phone = out["phone"].notna()
     out["phone_e164"] = None
     out["phone_national"] = None
     if has_phone.any():
-        mapping = parse_phones(list(set(pairs[has_phone])), fallback, ref)
+        mapping = _known_phones(known, ref, fallback)
+        todo = set(pairs[has_phone]) - mapping.keys()
+        mapping.update(parse_phones(list(todo), fallback, ref) if todo else {})
         parsed = pairs[has_phone].map(mapping)
         out.loc[has_phone, "phone_e164"] = parsed.map(lambda r: r[0])
         out.loc[has_phone, "phone_national"] = parsed.map(lambda r: r[1])

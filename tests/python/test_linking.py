@@ -352,3 +352,82 @@ def test_candidate_filter_sql_selects_what_fuzzy_candidates_selects():
     in_sql = set(con.execute(f"select record_key from records where {CANDIDATE_FILTER_SQL}").df().record_key)
     assert in_sql == set(fuzzy_candidates(records).record_key)
     assert len(in_sql) == len(records) - 10
+
+
+def test_scoring_only_flagged_records_and_given_pairs_gives_the_full_scores():
+    """An incremental build scores the pairs around new or changed records (score_only) and the last
+    build's edges again (rescore): together, exactly the edges and scores of scoring everything."""
+    records = _small_world(persons=400)
+    full = linking.predict_edges(records, threshold=0.5)
+    flagged = pd.Series([i % 10 == 0 for i in range(len(records))])
+    keys = set(records.record_key[flagged])
+    touches = full.record_key_l.isin(keys) | full.record_key_r.isin(keys)
+    assert 0 < touches.sum() < len(full)
+    around = linking.predict_edges(records, threshold=0.5, score_only=flagged)
+    pd.testing.assert_frame_equal(around, full[touches].reset_index(drop=True))
+    both = linking.predict_edges(records, threshold=0.5, score_only=flagged,
+                                 rescore=full.loc[~touches, ["record_key_l", "record_key_r"]])
+    pd.testing.assert_frame_equal(both, full)
+
+
+def _stamped(records: pd.DataFrame, previous: pd.DataFrame | None, at: str) -> pd.DataFrame:
+    from scv.identity import stamp_match_key_changes
+    from scv.normalize import first_name_records
+
+    records = records.assign(source_table="contacts", first_name_records=first_name_records(records))
+    return stamp_match_key_changes(records, previous, pd.Timestamp(at).to_pydatetime())
+
+
+def test_match_key_changes_are_stamped_once():
+    from scv.identity import stamp_match_key_changes
+
+    day0 = _stamped(_small_world(persons=30), None, "2026-01-01")
+    assert day0.match_keys_changed_at.eq(pd.Timestamp("2026-01-01")).all()
+    records = _small_world(persons=31)
+    records.loc[0, "email_norm"] = "someone.else@example.com"
+    day1 = _stamped(records, day0, "2026-01-02")
+    moved = day1.set_index("record_key").match_keys_changed_at.eq(pd.Timestamp("2026-01-02"))
+    new_keys = set(records.record_key) - set(day0.record_key)
+    assert set(moved[moved].index) == {records.record_key[0]} | new_keys
+    # a clock behind the last build still stamps changes after it
+    late = stamp_match_key_changes(day1.drop(columns=["match_keys_hash", "match_keys_changed_at"]).assign(
+        email_norm="x@example.com"), day1, pd.Timestamp("2025-06-01").to_pydatetime())
+    assert (late.match_keys_changed_at > day1.match_keys_changed_at.max()).all()
+
+
+def test_incremental_fuzzy_edges_equal_a_full_scoring():
+    """Day 0 scored in full; day 1 adds persons and changes one record's email: the incremental
+    edges (previous = day 0's) are those of scoring day 1 from scratch; a day without changes
+    keeps them; another model signature rescores everything."""
+    from scv import identity
+
+    world = _small_world(persons=400)
+    day0_rows = world[~world.record_key.str.match(r"r3[0-9]{2}-")]
+    day0 = _stamped(day0_rows, None, "2026-01-01")
+    edges0 = identity.fuzzy_edges(day0)
+    changed_key = edges0.record_key_l.iloc[0]
+    world.loc[world.record_key == changed_key, "email_norm"] = "moved.on@example.org"
+    day1 = _stamped(world, day0, "2026-01-02")
+    incremental = identity.fuzzy_edges(day1, previous=edges0)
+    full = identity.fuzzy_edges(day1)
+    pd.testing.assert_frame_equal(incremental, full)
+    assert set(incremental.scored_at) == {pd.Timestamp("2026-01-02")}
+    assert len(full) > len(edges0)
+    # nothing changed since: the same edges again
+    pd.testing.assert_frame_equal(identity.fuzzy_edges(day1, previous=incremental), full)
+    # edges scored by something else are not reused
+    calls = []
+    original = linking.predict_edges
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    linking.predict_edges = spy
+    try:
+        identity.fuzzy_edges(day1, previous=incremental.assign(scored_by="another model"))
+        identity.fuzzy_edges(day1, previous=incremental)
+    finally:
+        linking.predict_edges = original
+    assert calls[0].get("score_only") is None and calls[0].get("rescore") is None
+    assert calls[1]["score_only"].sum() == 0 and len(calls[1]["rescore"]) == len(full)

@@ -7,18 +7,14 @@ so ids survive rebuilds: see scv/stable_ids.py for the merge / split rules. Dele
 
 from datetime import datetime, timezone
 
-from scv.stable_ids import assign
+from scv.identity import previous_contents
+from scv.stable_ids import HISTORY_COLUMNS, assign
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     clusters = dbt.ref("int_identity__clusters").df()
-    this = dbt.this
-    exists = session.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [this.schema, this.identifier],
-    ).fetchall()[0][0]
-    previous = session.sql(f"select * from {this}").df() if exists else None
+    previous = previous_contents(session, dbt.this, HISTORY_COLUMNS)
     build_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     history, _changes = assign(clusters, previous, build_at)
     return history

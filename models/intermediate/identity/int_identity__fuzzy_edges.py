@@ -3,9 +3,14 @@
 Splink runs on its own in-memory DuckDB connection, so no `__splink__` scratch table reaches the
 warehouse. By default the trained model shipped in scv/models scores the records (no training at
 build time); var identity_linking_model: train fits it on the build's own records instead.
+
+Scoring is incremental by default: the model reads its own previous edges, finds candidate pairs
+only for the records whose match keys changed since, and scores those pairs and the previous edges
+again (scv.identity._incremental_edges); var identity_incremental_scoring: false blocks and
+scores every pair from scratch.
 """
 
-from scv.identity import CANDIDATE_FILTER_SQL, fuzzy_edges, parse_flag
+from scv.identity import CANDIDATE_FILTER_SQL, SCORING_COLUMNS, fuzzy_edges, parse_flag, previous_contents
 
 
 def model(dbt, session):
@@ -14,10 +19,16 @@ def model(dbt, session):
     linking_model = dbt.config.get("linking_model")
     household_veto = dbt.config.get("household_veto")
     match_threshold = dbt.config.get("match_threshold")
+    incremental_scoring = dbt.config.get("incremental_scoring")
+    previous = None
+    if parse_flag(incremental_scoring, "identity_incremental_scoring"):
+        previous = previous_contents(session, dbt.this, SCORING_COLUMNS,
+                                     select="record_key_l, record_key_r, " + ", ".join(SCORING_COLUMNS))
     records = dbt.ref("int_identity__records").filter(CANDIDATE_FILTER_SQL).df()
     return fuzzy_edges(
         records,
         linking_model=str(linking_model),
         household_veto=parse_flag(household_veto, "identity_household_veto"),
         threshold=float(match_threshold),
+        previous=previous,
     )

@@ -1,6 +1,19 @@
-"""Identity records with match keys: a thin adapter over scv.normalize (the logic is unit-tested there)."""
+"""Identity records with match keys: a thin adapter over scv.normalize (the logic is unit-tested there).
 
-from scv.normalize import Reference, normalize_records
+The model reads its own previous contents before replacing them, for two things:
+- when each record's match keys last changed (scv.identity.stamp_match_key_changes):
+  int_identity__fuzzy_edges looks for new candidate pairs only around records changed since it last ran;
+- the emails and phones it normalized then (scv.normalize.normalize_records(known=)), reused when
+  the reference seeds and the code are the same (normalized_with): the result is the same, faster.
+Deleting the table stamps every record as new and normalizes everything again.
+"""
+
+from datetime import datetime, timezone
+
+from scv.identity import MATCH_KEY_HISTORY_COLUMNS, previous_contents, stamp_match_key_changes
+from scv.normalize import Reference, normalization_signature, normalize_records
+
+REUSED = ("email", "email_norm", "phone", "country_code", "phone_e164", "phone_national", "normalized_with")
 
 
 def model(dbt, session):
@@ -12,5 +25,10 @@ def model(dbt, session):
         email_provider_rules=dbt.ref("email_provider_rules").df(),
         country_phone_defaults=dbt.ref("country_phone_defaults").df(),
     )
-    records = dbt.ref("int_identity__records_unioned").df()
-    return normalize_records(records, reference)
+    signature = normalization_signature(reference)
+    columns = ["record_key", *MATCH_KEY_HISTORY_COLUMNS, *REUSED]
+    previous = previous_contents(session, dbt.this, columns, select=", ".join(columns))
+    known = previous if previous is not None and (previous["normalized_with"] == signature).all() else None
+    records = normalize_records(dbt.ref("int_identity__records_unioned").df(), reference, known=known)
+    build_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    return stamp_match_key_changes(records, previous, build_at).assign(normalized_with=signature)
