@@ -52,7 +52,6 @@ def match_keys_hash(records: pd.DataFrame) -> pd.Series:
     whose hash did not change since their pairs were scored need no new scores.
     """
     from scv.linking import ESTABLISHED_NAME_RECORDS, INPUT_COLUMNS
-
     from scv.normalize import first_name_records
 
     # a column the frame lacks is null, as the linking engine reads it

@@ -131,8 +131,28 @@ def test_rebuild_is_stable_and_a_new_batch_renames_no_unchanged_customer(built_w
          "enrolled_at": members.column("enrolled_at")[0].as_py()} for i, (first, last) in enumerate(people)
     ], schema=members.schema)
     pq.write_table(pa.concat_tables([members, extra]), new_landing / "loyalty" / "members.parquet")
+    rescored = tmp_path / "rescored" / "rebuild.duckdb"
+    rescored.parent.mkdir()
+    shutil.copy(copy, rescored)
     grown = run_dbt(["build", "--select", "+customer_identity_map+", "identity_changes"], new_landing, copy)
     assert grown.ok, grown.output[-3000:]
+    # 3. the incremental build (the default) scored only around the new records, yet its edges and
+    # customers are those of scoring every pair again
+    full = run_dbt(["build", "--select", "+customer_identity_map"], new_landing, rescored,
+                   extra_vars="{identity_incremental_scoring: false}")
+    assert full.ok, full.output[-3000:]
+    con = duckdb.connect(str(copy), read_only=True)
+    con.execute(f"attach '{rescored}' as rescored (read_only)")
+    new_keys = con.execute("select count(*) from int_identity__records where match_keys_changed_at > "
+                           "(select min(match_keys_changed_at) from int_identity__records)").fetchone()[0]
+    assert new_keys == 20
+    for table, columns in (("int_identity__fuzzy_edges", "* exclude (scored_at)"),
+                           ("customer_identity_map", "record_key, customer_id, link_confidence, linked_by")):
+        differ = con.execute(f"select count(*) from ((select {columns} from {table} except all "
+                             f"select {columns} from rescored.{table}) union all (select {columns} from "
+                             f"rescored.{table} except all select {columns} from {table}))").fetchone()[0]
+        assert differ == 0, table
+    con.close()
     after = _ids(copy)
     assert all(after[k] == v for k, v in before.items())
     assert sum(1 for k in after if k.startswith("loyalty:members:NEW-")) == 20

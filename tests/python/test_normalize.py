@@ -125,3 +125,50 @@ def test_the_email_syntax_is_the_same_in_staging_sql_and_in_the_normalizer():
     sql_pattern = re.search(r"duckdb__is_valid_email.*?regexp_full_match\([^,]+, '(.*?)'\)\s*$", macro,
                             re.S | re.M).group(1).replace("''", "'")
     assert "^" + sql_pattern + "$" == normalize._EMAIL.pattern
+
+
+def _contacts(n: int) -> pd.DataFrame:
+    phones = ["0712 345 678", "+44 7700 900123", "(415) 555-0132", "0912 345 678", "06 12 34 56 78", "000000", None]
+    countries = ["GB", "US", "FR", None, "Vietnam", "IT"]
+    return pd.DataFrame({
+        "record_key": [f"k{i}" for i in range(n)],
+        "source_table": "contacts",
+        "first_name": [f"Anna{i % 7}" for i in range(n)],
+        "last_name": "Rossi",
+        "email": [f"Anna.Rossi+{i % 5}@GMAIL.com" if i % 3 else f"a{i}@gmial.com" for i in range(n)],
+        "phone": [phones[i % len(phones)] if i % 11 else f"07700 9{i:05d}" for i in range(n)],
+        "country": [countries[i % len(countries)] for i in range(n)],
+    })
+
+
+def test_known_records_are_reused_and_the_result_is_the_same(ref, monkeypatch):
+    """normalize_records(known=) takes the emails and phones of records normalized before instead of
+    parsing them again: the same output, and only the new numbers are parsed."""
+    import scv.normalize as normalize
+
+    day1 = _contacts(120)
+    plain = normalize_records(day1, ref)
+    day0 = normalize_records(day1.iloc[:100], ref)
+    parsed = []
+    real = normalize.parse_phones
+    monkeypatch.setattr(normalize, "parse_phones", lambda pairs, *a, **k: parsed.extend(pairs) or real(pairs, *a, **k))
+    reused = normalize_records(day1, ref, known=day0)
+    pd.testing.assert_frame_equal(reused, plain)
+    _, pairs = normalize._phone_regions(plain, ref)
+    every = set(pairs[plain.phone.notna()])
+    _, known_pairs = normalize._phone_regions(day0, ref)
+    assert set(parsed) == every - set(known_pairs) and parsed
+    # other fallback regions (another country mix) make the known phones unusable: all parsed again
+    other = normalize_records(day1.iloc[:100].assign(country="DE"), ref)
+    parsed.clear()
+    pd.testing.assert_frame_equal(normalize_records(day1, ref, known=other), plain)
+    assert set(parsed) == every
+
+
+def test_the_normalization_signature_follows_the_seeds(ref):
+    from scv.normalize import normalization_signature
+
+    again = Reference.from_frames(country_phone_defaults=pd.DataFrame(
+        {"country_code": ["GB"], "default_region": ["GB"], "aliases": [""], "country_name": ["United Kingdom"]}))
+    assert normalization_signature(ref) == normalization_signature(ref)
+    assert normalization_signature(ref) != normalization_signature(again)
