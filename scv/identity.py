@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -43,48 +43,72 @@ MATCH_KEY_HISTORY_COLUMNS = ("match_keys_hash", "match_keys_changed_at")
 SCORING_COLUMNS = ("scored_at", "scored_by")
 
 
-def match_keys_hash(records: pd.DataFrame) -> pd.Series:
-    """A 64-bit hash per record of everything its probabilistic scores depend on.
+def match_keys_sql() -> str:
+    """SQL for a 64-bit hash per record of everything its probabilistic scores depend on.
 
     That is the linking engine's input columns (scv.linking.INPUT_COLUMNS: normalized names,
     phonetic codes, birth date, email, phones, places, shop account) and whether its first name is
     an established spelling (only that side of ESTABLISHED_NAME_RECORDS changes a score). Records
-    whose hash did not change since their pairs were scored need no new scores.
+    whose hash did not change since their pairs were scored need no new scores. (DuckDB's hash: a
+    DuckDB upgrade that changed it would only make the next build score every pair again.)
     """
     from scv.linking import ESTABLISHED_NAME_RECORDS, INPUT_COLUMNS
-    from scv.normalize import first_name_records
 
-    # a column the frame lacks is null, as the linking engine reads it
-    frame = records.reindex(columns=[c for c in INPUT_COLUMNS if c != "record_key"])
-    counts = records["first_name_records"] if "first_name_records" in records.columns else first_name_records(records)
-    frame["established"] = counts.fillna(0).to_numpy() >= ESTABLISHED_NAME_RECORDS
-    return pd.util.hash_pandas_object(frame, index=False).astype("int64")
+    columns = [c for c in INPUT_COLUMNS if c != "record_key"]
+    return f"hash({', '.join(columns)}, coalesce(first_name_records, 0) >= {ESTABLISHED_NAME_RECORDS})"
+
+
+def stamp_sql(con, records: str, previous: str | None, build_at: datetime):
+    """`records` with match_keys_hash and match_keys_changed_at (when the record's match keys last
+    changed), as a relation on `con`.
+
+    `previous` is the last build's relation with record_key, match_keys_hash and
+    match_keys_changed_at, or None: a record with the same hash as then keeps its time; a new or
+    changed record gets `build_at`, moved past the last build's latest time if the clock says
+    otherwise, so "changed after the last scoring" never misses a record.
+    """
+    at = f"timestamp '{build_at.isoformat(sep=' ')}'"
+    if previous is None:
+        return con.sql(f"select *, {match_keys_sql()} as match_keys_hash, {at} as match_keys_changed_at from {records}")
+    return con.sql(f"""
+        with
+        hashed as (select *, {match_keys_sql()} as match_keys_hash from {records}),
+        previous as (select record_key, match_keys_hash, match_keys_changed_at from {previous}),
+        stamp as (
+            select greatest({at}, coalesce(max(match_keys_changed_at) + interval 1 microsecond, {at})) as stamped_at
+            from previous
+        )
+        select
+            hashed.*,
+            case when previous.match_keys_hash = hashed.match_keys_hash and previous.match_keys_changed_at is not null
+                then previous.match_keys_changed_at else (select stamped_at from stamp) end as match_keys_changed_at
+        from hashed left join previous on previous.record_key = hashed.record_key
+    """)
 
 
 def stamp_match_key_changes(records: pd.DataFrame, previous: pd.DataFrame | None,
                             build_at: datetime) -> pd.DataFrame:
-    """Add match_keys_hash and match_keys_changed_at (when the record's match keys last changed).
+    """`stamp_sql` on frames (in the records' row order)."""
+    import duckdb
 
-    `previous` is the last build's (record_key, match_keys_hash, match_keys_changed_at), or None:
-    a record with the same hash as then keeps its time; a new or changed record gets `build_at`,
-    moved past the last build's latest time if the clock says otherwise, so "changed after the
-    last scoring" never misses a record.
-    """
-    out = records.copy(deep=False)
-    out["match_keys_hash"] = match_keys_hash(records)
-    changed_at = pd.Series(pd.Timestamp(build_at), index=out.index, dtype="datetime64[us]")
+    from scv.linking import INPUT_COLUMNS
+
+    con = duckdb.connect()
+    frame = records.reindex(columns=[*records.columns, *[c for c in INPUT_COLUMNS if c not in records.columns]])
+    if "first_name_records" not in records.columns:
+        from scv.normalize import first_name_records
+
+        frame["first_name_records"] = first_name_records(records)
+    con.register("scv_records", frame.assign(scv_row=range(len(frame))))
     if previous is not None and len(previous):
-        latest = pd.Timestamp(previous["match_keys_changed_at"].max())
-        if not pd.isna(latest) and changed_at.iloc[0] <= latest:
-            changed_at[:] = latest + timedelta(microseconds=1)
-        before = out[["record_key"]].merge(
-            previous[["record_key", "match_keys_hash", "match_keys_changed_at"]], on="record_key", how="left",
-            suffixes=("", "_previous"), validate="one_to_one")
-        same = (before["match_keys_hash"].to_numpy() == out["match_keys_hash"].to_numpy()) \
-            & before["match_keys_changed_at"].notna().to_numpy()
-        changed_at = changed_at.where(~same, pd.Series(before["match_keys_changed_at"].to_numpy(), index=out.index)
-                                      .astype("datetime64[us]"))
-    out["match_keys_changed_at"] = changed_at
+        con.register("scv_previous", previous[["record_key", *MATCH_KEY_HISTORY_COLUMNS]])
+    relation = stamp_sql(con, "scv_records", "scv_previous" if previous is not None and len(previous) else None,
+                         build_at)
+    stamped = relation.order("scv_row").df()
+    con.close()
+    out = records.copy(deep=False)
+    out["match_keys_hash"] = stamped["match_keys_hash"].to_numpy()
+    out["match_keys_changed_at"] = stamped["match_keys_changed_at"].astype("datetime64[us]").to_numpy()
     return out
 
 
@@ -103,14 +127,20 @@ def scoring_signature(linking_model: str, threshold: float) -> str:
     return f"{model}; threshold {threshold:g}; code {code.hexdigest()[:12]}; splink {splink.__version__}"
 
 
-def previous_contents(session, relation, required: Sequence[str], select: str = "*") -> pd.DataFrame | None:
-    """A dbt Python model's own table as the last build left it (`select` of it), or None when it
-    does not exist yet or lacks the `required` columns (a table from an older version)."""
+def has_previous(session, relation, required: Sequence[str]) -> bool:
+    """Whether a dbt Python model's own table exists with the `required` columns (a first build
+    has none, and a table from an older version may lack some)."""
     columns = {row[0] for row in session.execute(
         "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
         [relation.schema, relation.identifier],
     ).fetchall()}
-    if not columns or not set(required) <= columns:
+    return bool(columns) and set(required) <= columns
+
+
+def previous_contents(session, relation, required: Sequence[str], select: str = "*") -> pd.DataFrame | None:
+    """A dbt Python model's own table as the last build left it (`select` of it), or None when
+    `has_previous` says there is none."""
+    if not has_previous(session, relation, required):
         return None
     return session.sql(f"select {select} from {relation}").df()
 

@@ -23,6 +23,7 @@ from fnmatch import translate
 from pathlib import Path
 
 import jellyfish
+import numpy as np
 import pandas as pd
 import phonenumbers
 from unidecode import unidecode
@@ -264,10 +265,12 @@ def parse_phones(pairs: list[tuple[str, str | None]], fallback_regions: tuple[st
 
 def _map_unique(series: pd.Series, func, known: dict | None = None) -> pd.Series:
     """func of each distinct value, mapped back (values in `known` are taken from it instead)."""
-    uniques = series.dropna().unique()
+    codes, uniques = pd.factorize(series)  # one hashing pass; a missing value is code -1
     known = known or {}
-    mapping = {v: known[v] if v in known else func(v) for v in uniques}
-    return series.map(mapping).astype(object).where(series.notna(), None)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [known[v] if v in known else func(v) for v in uniques]
+    results[-1] = None
+    return pd.Series(results[codes], index=series.index, dtype=object)
 
 
 def first_name_records(records: pd.DataFrame) -> pd.Series:
@@ -287,13 +290,16 @@ def first_name_records(records: pd.DataFrame) -> pd.Series:
 
 def _phone_regions(out: pd.DataFrame, ref: Reference) -> tuple[tuple[str, ...], pd.Series]:
     """The fallback regions of the records (the regions of their eight commonest countries) and each
-    record's (phone, region) pair: its country's region, none for an international number."""
+    record's (phone, region) pair, for the records with a phone: its country's region, none for an
+    international number."""
     present = out["country_code"].dropna().value_counts().index.tolist()
     fallback = tuple(ref.country_regions.get(c, c) for c in present[:8])
-    regions = out["country_code"].map(lambda c: ref.country_regions.get(c, c) if isinstance(c, str) else None)
+    phones = out.loc[out["phone"].notna(), ["phone", "country_code"]]
+    regions = _map_unique(phones["country_code"], lambda c: ref.country_regions.get(c, c) if isinstance(c, str) else None)
     # parsed once per distinct (number, region); an international number once whatever the region
-    international = out["phone"].map(lambda v: isinstance(v, str) and v.strip().startswith("+"))
-    pairs = pd.Series(list(zip(out["phone"], regions.where(~international, None))), index=out.index)
+    international = _map_unique(phones["phone"], lambda v: isinstance(v, str) and v.strip().startswith("+"))
+    pairs = pd.Series(list(zip(phones["phone"], regions.where(~international.astype(bool), None))), index=phones.index,
+                      dtype=object)
     return fallback, pairs
 
 
@@ -304,11 +310,9 @@ def _known_phones(known: pd.DataFrame | None, ref: Reference, fallback: tuple[st
     known_fallback, known_pairs = _phone_regions(known, ref)
     if known_fallback != fallback:
         return {}
-    has_phone = known["phone"].notna()
-    values = zip(known.loc[has_phone, "phone_e164"].astype(object).where(known.loc[has_phone, "phone_e164"].notna(), None),
-                 known.loc[has_phone, "phone_national"].astype(object).where(
-                     known.loc[has_phone, "phone_national"].notna(), None))
-    return dict(zip(known_pairs[has_phone], values))
+    parsed = known.loc[known_pairs.index, ["phone_e164", "phone_national"]].astype(object)
+    parsed = parsed.where(parsed.notna(), None)
+    return dict(zip(known_pairs, zip(parsed["phone_e164"], parsed["phone_national"])))
 
 
 def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -356,11 +360,11 @@ def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame
     out["phone_national"] = None
     if has_phone.any():
         mapping = _known_phones(known, ref, fallback)
-        todo = set(pairs[has_phone]) - mapping.keys()
+        todo = set(pairs) - mapping.keys()
         mapping.update(parse_phones(list(todo), fallback, ref) if todo else {})
-        parsed = pairs[has_phone].map(mapping)
-        out.loc[has_phone, "phone_e164"] = parsed.map(lambda r: r[0])
-        out.loc[has_phone, "phone_national"] = parsed.map(lambda r: r[1])
+        parsed = [mapping[pair] for pair in pairs]  # (a dict of tuples through Series.map builds a MultiIndex)
+        out.loc[pairs.index, "phone_e164"] = pd.Series([r[0] for r in parsed], index=pairs.index, dtype=object)
+        out.loc[pairs.index, "phone_national"] = pd.Series([r[1] for r in parsed], index=pairs.index, dtype=object)
 
     # places
     out["postcode_norm"] = _map_unique(

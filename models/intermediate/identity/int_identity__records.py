@@ -1,7 +1,7 @@
 """Identity records with match keys: a thin adapter over scv.normalize (the logic is unit-tested there).
 
 The model reads its own previous contents before replacing them, for two things:
-- when each record's match keys last changed (scv.identity.stamp_match_key_changes):
+- when each record's match keys last changed (scv.identity.stamp_sql):
   int_identity__fuzzy_edges looks for new candidate pairs only around records changed since it last ran;
 - the emails and phones it normalized then (scv.normalize.normalize_records(known=)), reused when
   the reference seeds and the code are the same (normalized_with): the result is the same, faster.
@@ -10,10 +10,10 @@ Deleting the table stamps every record as new and normalizes everything again.
 
 from datetime import datetime, timezone
 
-from scv.identity import MATCH_KEY_HISTORY_COLUMNS, previous_contents, stamp_match_key_changes
+from scv.identity import MATCH_KEY_HISTORY_COLUMNS, has_previous, stamp_sql
 from scv.normalize import Reference, normalization_signature, normalize_records
 
-REUSED = ("email", "email_norm", "phone", "country_code", "phone_e164", "phone_national", "normalized_with")
+REUSED = ("email", "email_norm", "phone", "country_code", "phone_e164", "phone_national")
 
 
 def model(dbt, session):
@@ -26,9 +26,14 @@ def model(dbt, session):
         country_phone_defaults=dbt.ref("country_phone_defaults").df(),
     )
     signature = normalization_signature(reference)
-    columns = ["record_key", *MATCH_KEY_HISTORY_COLUMNS, *REUSED]
-    previous = previous_contents(session, dbt.this, columns, select=", ".join(columns))
-    known = previous if previous is not None and (previous["normalized_with"] == signature).all() else None
+    previous = None
+    known = None
+    if has_previous(session, dbt.this, [*MATCH_KEY_HISTORY_COLUMNS, *REUSED, "normalized_with"]):
+        previous = str(dbt.this)
+        known = session.sql(f"select {', '.join(REUSED)} from {previous} where normalized_with = ?",
+                            params=[signature]).df()
     records = normalize_records(dbt.ref("int_identity__records_unioned").df(), reference, known=known)
+    records["normalized_with"] = signature
+    session.register("scv_normalized_records", records)
     build_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    return stamp_match_key_changes(records, previous, build_at).assign(normalized_with=signature)
+    return stamp_sql(session, "scv_normalized_records", previous, build_at)
