@@ -138,7 +138,7 @@ def test_rebuild_is_stable_and_a_new_batch_renames_no_unchanged_customer(built_w
     assert grown.ok, grown.output[-3000:]
     # 3. the incremental build (the default) scored only around the new records, yet its edges and
     # customers are those of scoring every pair again
-    full = run_dbt(["build", "--select", "+customer_identity_map"], new_landing, rescored,
+    full = run_dbt(["run", "--select", "+customer_identity_map"], new_landing, rescored,
                    extra_vars="{identity_incremental_scoring: false}")
     assert full.ok, full.output[-3000:]
     con = duckdb.connect(str(copy), read_only=True)
