@@ -192,7 +192,7 @@ def fuzzy_edges(records: pd.DataFrame, *, linking_model: str = "shipped", househ
     scored_at = _latest_change(candidates)
     if linking_model == "shipped":
         if previous is not None:
-            return _incremental_edges(candidates, previous, signature, threshold)
+            return _incremental_edges(candidates, previous, signature, scored_at, threshold)
         edges = linking.predict_edges(candidates, threshold=threshold)
     else:
         conflict_m = linking.FIRST_NAME_CONFLICT_M if household_veto else None
@@ -215,7 +215,7 @@ def _with_scoring(edges: pd.DataFrame, scored_at: pd.Timestamp, signature: str) 
 
 
 def _incremental_edges(candidates: pd.DataFrame, previous: pd.DataFrame, signature: str,
-                       threshold: float) -> pd.DataFrame:
+                       scored_at: pd.Timestamp, threshold: float) -> pd.DataFrame:
     """The edges a full scoring of `candidates` gives, scoring only the pairs that can have one.
 
     The last build's edges are complete for every record whose match keys last changed at or
@@ -233,12 +233,11 @@ def _incremental_edges(candidates: pd.DataFrame, previous: pd.DataFrame, signatu
 
     usable = ("match_keys_changed_at" in candidates.columns and set(SCORING_COLUMNS) <= set(previous.columns)
               and len(previous) > 0 and bool((previous["scored_by"] == signature).all()))
-    scored_at = _latest_change(candidates)
     if not usable:
         return _with_scoring(linking.predict_edges(candidates, threshold=threshold), scored_at, signature)
     watermark = pd.Timestamp(previous["scored_at"].max())
     changed = candidates["match_keys_changed_at"].isna() | (candidates["match_keys_changed_at"] > watermark)
-    settled = set(candidates.loc[~changed, "record_key"])
+    settled = candidates.loc[~changed, "record_key"].to_numpy()  # (an array: isin converts a set first)
     kept = previous[previous["record_key_l"].isin(settled) & previous["record_key_r"].isin(settled)]
     edges = linking.predict_edges(candidates, threshold=threshold, score_only=changed.to_numpy(),
                                   rescore=kept[["record_key_l", "record_key_r"]])

@@ -125,6 +125,10 @@ class Reference:
         return cached[1]
 
 
+#: the columns of earlier normalized records that `normalize_records(known=)` reads
+KNOWN_COLUMNS = ("email", "email_norm", "phone", "country_code", "phone_e164", "phone_national")
+
+
 def normalization_signature(ref: Reference) -> str:
     """What normalized a record: the reference data, this module's code and the phonenumbers
     version. Values normalized under the same signature can be reused (`normalize_records(known=)`)."""
@@ -319,7 +323,7 @@ def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame
     """Add match keys to identity records (see int_identity__records for the columns).
 
     `known`: records normalized before under the same `normalization_signature` (e.g. the last
-    build's, with at least email, email_norm, phone, country_code, phone_e164 and phone_national):
+    build's, with at least the KNOWN_COLUMNS):
     their emails are not normalized again, nor their phones when the fallback regions are the same
     (phone parsing is most of the cost). The result is the same as without it.
     """

@@ -11,9 +11,7 @@ Deleting the table stamps every record as new and normalizes everything again.
 from datetime import datetime, timezone
 
 from scv.identity import MATCH_KEY_HISTORY_COLUMNS, has_previous, stamp_sql
-from scv.normalize import Reference, normalization_signature, normalize_records
-
-REUSED = ("email", "email_norm", "phone", "country_code", "phone_e164", "phone_national")
+from scv.normalize import KNOWN_COLUMNS, Reference, normalization_signature, normalize_records
 
 
 def model(dbt, session):
@@ -28,9 +26,9 @@ def model(dbt, session):
     signature = normalization_signature(reference)
     previous = None
     known = None
-    if has_previous(session, dbt.this, [*MATCH_KEY_HISTORY_COLUMNS, *REUSED, "normalized_with"]):
+    if has_previous(session, dbt.this, [*MATCH_KEY_HISTORY_COLUMNS, *KNOWN_COLUMNS, "normalized_with"]):
         previous = str(dbt.this)
-        known = session.sql(f"select {', '.join(REUSED)} from {previous} where normalized_with = ?",
+        known = session.sql(f"select {', '.join(KNOWN_COLUMNS)} from {previous} where normalized_with = ?",
                             params=[signature]).df()
     records = normalize_records(dbt.ref("int_identity__records_unioned").df(), reference, known=known)
     records["normalized_with"] = signature
