@@ -86,6 +86,88 @@ def stamp_sql(con, records: str, previous: str | None, build_at: datetime):
     """)
 
 
+#: the columns int_identity__records needs in its previous contents to reuse their normalization
+REUSE_COLUMNS = ("source_row_hash", "normalized_with", "country_code", "first_name_records")
+
+
+def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_at: datetime):
+    """The identity records with match keys (scv.normalize) and their stamps (`stamp_sql`), as a
+    relation on `con`: what int_identity__records holds.
+
+    unioned: the records before normalization (a table name or parenthesized query); previous: the
+    model's last contents (with REUSE_COLUMNS and MATCH_KEY_HISTORY_COLUMNS), or None.
+
+    Each record carries source_row_hash, a hash of its unioned row. A record whose row is the same
+    as last build's, normalized under the same `normalization_signature` and with the same phone
+    fallback regions, keeps its normalized columns without passing through Python; the others are
+    normalized (reusing the last build's parses of the same emails and phones). What depends on all
+    records is computed over all of them: the fallback regions (from the countries' counts) and
+    first_name_records (in SQL). The result is the same as normalizing every record. Scratch
+    objects are temporary (scv_ prefixed), so nothing but the returned relation reaches the warehouse.
+    """
+    from scv.normalize import KNOWN_COLUMNS, normalization_signature, normalize_records
+
+    signature = normalization_signature(ref)
+    literal = "'" + signature.replace("'", "''") + "'"
+    columns = con.sql(f"select * from {unioned} limit 0").columns
+    con.execute(f"create or replace temp view scv_unioned_records as "
+                f"select *, hash({', '.join(columns)}) as source_row_hash from {unioned}")
+    fallback = _fallback_regions(con, "scv_unioned_records", "country", ref)
+    previous_types = {}
+    if previous is not None:
+        empty = con.sql(f"select * from {previous} limit 0")
+        previous_types = dict(zip(empty.columns, map(str, empty.types)))
+    # (a new column of the unioned records changes every row's hash, and the last build lacks it)
+    reuse = (previous is not None and {*columns, *REUSE_COLUMNS} <= previous_types.keys()
+             and _fallback_regions(con, previous, "country_code", ref, coded=True) == fallback)
+    same_row = (f"previous.record_key = unioned.record_key and previous.source_row_hash = unioned.source_row_hash"
+                f" and previous.normalized_with = {literal}") if reuse else "false"
+    con.execute(f"""create or replace temp table scv_records_todo as select * from scv_unioned_records as unioned
+        where not exists (select 1 from {previous or 'scv_unioned_records'} as previous where {same_row})""")
+    known = None
+    if reuse:
+        known = con.sql(f"""select {', '.join(KNOWN_COLUMNS)} from {previous} where normalized_with = {literal}
+            and (email in (select email from scv_records_todo) or phone in (select phone from scv_records_todo))""").df()
+    normalized = normalize_records(con.sql("select * from scv_records_todo").df(), ref, known=known,
+                                   fallback=fallback)
+    normalized["normalized_with"] = signature
+    con.execute("drop table scv_records_todo")
+    con.register("scv_normalized_records", normalized)
+    if reuse:
+        # the last build's types: an empty frame of new records has no types of its own
+        cast = ", ".join(f"cast({c} as {previous_types[c]}) as {c}" for c in normalized.columns)
+        combined = f"""(
+            select {cast} from scv_normalized_records
+            union all
+            select {cast} from {previous} as previous
+            where exists (select 1 from scv_unioned_records as unioned where {same_row}))"""
+    else:
+        combined = "scv_normalized_records"
+    recounted = f"""(
+        with
+        combined as (select * from {combined}),
+        counts as (
+            select first_name_norm, count(*) as first_name_records from combined
+            where first_name_norm is not null and not (source_table = 'orders' and shop_customer_id is not null)
+            group by first_name_norm
+        )
+        select combined.* replace (counts.first_name_records as first_name_records)
+        from combined left join counts on counts.first_name_norm = combined.first_name_norm
+    )"""
+    return stamp_sql(con, recounted, previous, build_at)
+
+
+def _fallback_regions(con, relation: str, column: str, ref, coded: bool = False) -> tuple[str, ...]:
+    """scv.normalize.fallback_regions of a relation's records, counted in SQL (`column`: the country
+    text, or with coded=True the country code)."""
+    from scv.normalize import country_code, fallback_regions
+
+    counts = con.sql(f"select {column} as value, count(*) as n from {relation} "
+                     f"where {column} is not null group by {column}").df()
+    codes = counts["value"] if coded else counts["value"].map(lambda v: country_code(v, ref))
+    return fallback_regions(counts["n"].groupby(codes.to_numpy()).sum(), ref)
+
+
 def stamp_match_key_changes(records: pd.DataFrame, previous: pd.DataFrame | None,
                             build_at: datetime) -> pd.DataFrame:
     """`stamp_sql` on frames (in the records' row order)."""

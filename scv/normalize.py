@@ -292,12 +292,25 @@ def first_name_records(records: pd.DataFrame) -> pd.Series:
     return records["first_name_norm"].map(counts).astype("Int64")
 
 
-def _phone_regions(out: pd.DataFrame, ref: Reference) -> tuple[tuple[str, ...], pd.Series]:
-    """The fallback regions of the records (the regions of their eight commonest countries) and each
-    record's (phone, region) pair, for the records with a phone: its country's region, none for an
-    international number."""
-    present = out["country_code"].dropna().value_counts().index.tolist()
-    fallback = tuple(ref.country_regions.get(c, c) for c in present[:8])
+def country_code(value, ref: Reference) -> str | None:
+    """The ISO-2 country of a country text (country_phone_defaults aliases), or None."""
+    return ref.country_aliases.get(_fold(str(value)))
+
+
+def fallback_regions(code_counts: pd.Series, ref: Reference) -> tuple[str, ...]:
+    """The phone regions tried for a number without a country: those of the eight countries with
+    the most records (`code_counts`: country code -> records; ties by country code)."""
+    present = sorted(code_counts.items(), key=lambda item: (-item[1], item[0]))[:8]
+    return tuple(ref.country_regions.get(c, c) for c, _ in present)
+
+
+def _phone_regions(out: pd.DataFrame, ref: Reference, fallback: tuple[str, ...] | None = None
+                   ) -> tuple[tuple[str, ...], pd.Series]:
+    """The fallback regions of the records (`fallback_regions` of their countries, unless given) and
+    each record's (phone, region) pair, for the records with a phone: its country's region, none for
+    an international number."""
+    if fallback is None:
+        fallback = fallback_regions(out["country_code"].value_counts(), ref)
     phones = out.loc[out["phone"].notna(), ["phone", "country_code"]]
     regions = _map_unique(phones["country_code"], lambda c: ref.country_regions.get(c, c) if isinstance(c, str) else None)
     # parsed once per distinct (number, region); an international number once whatever the region
@@ -307,11 +320,13 @@ def _phone_regions(out: pd.DataFrame, ref: Reference) -> tuple[tuple[str, ...], 
     return fallback, pairs
 
 
-def _known_phones(known: pd.DataFrame | None, ref: Reference, fallback: tuple[str, ...]) -> dict:
-    """(phone, region) -> (E.164, national) of the known records, if they had the same fallback regions."""
+def _known_phones(known: pd.DataFrame | None, ref: Reference, fallback: tuple[str, ...],
+                  known_fallback: tuple[str, ...] | None = None) -> dict:
+    """(phone, region) -> (E.164, national) of the known records, if they had the same fallback
+    regions (`known_fallback`, or those of the known records themselves)."""
     if known is None or not len(known) or not known["phone"].notna().any():
         return {}
-    known_fallback, known_pairs = _phone_regions(known, ref)
+    known_fallback, known_pairs = _phone_regions(known, ref, known_fallback)
     if known_fallback != fallback:
         return {}
     parsed = known.loc[known_pairs.index, ["phone_e164", "phone_national"]].astype(object)
@@ -319,13 +334,18 @@ def _known_phones(known: pd.DataFrame | None, ref: Reference, fallback: tuple[st
     return dict(zip(known_pairs, zip(parsed["phone_e164"], parsed["phone_national"])))
 
 
-def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame | None = None) -> pd.DataFrame:
+def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame | None = None,
+                      fallback: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Add match keys to identity records (see int_identity__records for the columns).
 
     `known`: records normalized before under the same `normalization_signature` (e.g. the last
     build's, with at least the KNOWN_COLUMNS):
     their emails are not normalized again, nor their phones when the fallback regions are the same
     (phone parsing is most of the cost). The result is the same as without it.
+
+    `fallback`: the phone fallback regions (`fallback_regions`) when `records` are part of a larger
+    set normalized together (those of all its records), and then also those `known` was normalized
+    with; by default both are worked out from the records given.
     """
     out = records.copy()
     for col in ("first_name", "last_name", "full_name", "email", "phone", "street", "city", "postcode", "country"):
@@ -357,13 +377,14 @@ def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame
     out["email_norm"] = _map_unique(out["email"], lambda v: normalize_email(v, ref), known_emails)
 
     # countries and phones
-    out["country_code"] = _map_unique(out["country"], lambda v: ref.country_aliases.get(_fold(str(v))))
-    fallback, pairs = _phone_regions(out, ref)
+    out["country_code"] = _map_unique(out["country"], lambda v: country_code(v, ref))
+    given_fallback = fallback
+    fallback, pairs = _phone_regions(out, ref, fallback)
     has_phone = out["phone"].notna()
     out["phone_e164"] = None
     out["phone_national"] = None
     if has_phone.any():
-        mapping = _known_phones(known, ref, fallback)
+        mapping = _known_phones(known, ref, fallback, given_fallback)
         todo = set(pairs) - mapping.keys()
         mapping.update(parse_phones(list(todo), fallback, ref) if todo else {})
         parsed = [mapping[pair] for pair in pairs]  # (a dict of tuples through Series.map builds a MultiIndex)

@@ -148,7 +148,7 @@ def test_known_records_are_reused_and_the_result_is_the_same(ref, monkeypatch):
 
     day1 = _contacts(120)
     plain = normalize_records(day1, ref)
-    day0 = normalize_records(day1.iloc[:100], ref)
+    day0 = normalize_records(day1.iloc[:102], ref)  # (the same country mix: the same fallback regions)
     parsed = []
     real = normalize.parse_phones
     monkeypatch.setattr(normalize, "parse_phones", lambda pairs, *a, **k: parsed.extend(pairs) or real(pairs, *a, **k))
@@ -172,3 +172,64 @@ def test_the_normalization_signature_follows_the_seeds(ref):
         {"country_code": ["GB"], "default_region": ["GB"], "aliases": [""], "country_name": ["United Kingdom"]}))
     assert normalization_signature(ref) == normalization_signature(ref)
     assert normalization_signature(ref) != normalization_signature(again)
+
+
+def test_fallback_regions_order_ties_by_country_code(ref):
+    from scv.normalize import fallback_regions
+
+    counts = pd.Series({"US": 5, "GB": 5, "FR": 9, "IT": 1})
+    assert fallback_regions(counts, ref) == fallback_regions(counts.iloc[::-1], ref)
+    assert fallback_regions(counts, ref)[:3] == tuple(ref.country_regions.get(c, c) for c in ("FR", "GB", "US"))
+
+
+def _unioned(n: int) -> pd.DataFrame:
+    """Identity records as int_identity__records_unioned shapes them (the columns normalization reads)."""
+    contacts = _contacts(n)
+    return contacts.assign(
+        country=[("GB", "GB", "GB", "US", "US", None)[i % 6] for i in range(n)],  # a stable ranking of countries
+        source_system="crm", full_name=None, street=None, city=None, postcode=None, shop_customer_id=None,
+        date_of_birth=pd.to_datetime("1980-01-01") + pd.to_timedelta(range(n), unit="D"),
+    )
+
+
+def test_records_normalized_incrementally_equal_a_full_normalization(ref, monkeypatch):
+    """int_identity__records reuses the last build's rows whose unioned row did not change
+    (scv.identity.normalized_records_sql): the same table as normalizing everything, with only the
+    new and changed records passed through Python, and no scratch object left in the database."""
+    from datetime import datetime
+
+    import duckdb
+
+    import scv.normalize as normalize
+    from scv.identity import normalized_records_sql
+
+    day0 = _unioned(100)
+    day1 = _unioned(120)
+    day1.loc[5, "email"] = "someone.else@example.com"
+    day1.loc[3, "first_name"] = "Anna1"  # moves the first-name counts of records left as they were
+    day1 = day1.drop(index=7)
+    con = duckdb.connect()
+    con.register("day0", day0)
+    con.register("day1", day1)
+    first = normalized_records_sql(con, "day0", None, ref, datetime(2026, 1, 1))
+    con.execute("create table previous as select * from first")
+    seen = []
+    real = normalize.normalize_records
+    monkeypatch.setattr(normalize, "normalize_records", lambda records, *a, **k: seen.append(len(records))
+                        or real(records, *a, **k))
+    incremental = normalized_records_sql(con, "day1", "previous", ref, datetime(2026, 1, 2)).df()
+    assert seen == [22]  # 20 new records, 2 changed
+    full = normalized_records_sql(con, "day1", None, ref, datetime(2026, 1, 2)).df()
+    compared = [c for c in full.columns if c != "match_keys_changed_at"]
+    assert list(incremental.columns) == list(full.columns)
+    pd.testing.assert_frame_equal(incremental.sort_values("record_key")[compared].reset_index(drop=True),
+                                  full.sort_values("record_key")[compared].reset_index(drop=True))
+    assert incremental["first_name_records"].notna().any()
+    # another ranking of countries (other phone fallback regions) normalizes every record again
+    seen.clear()
+    normalized_records_sql(con, "(select * replace ('FR' as country) from day1)", "previous", ref,
+                           datetime(2026, 1, 2)).df()
+    assert seen == [len(day1)]
+    stored = con.sql("select count(*) from duckdb_tables() where not temporary and table_name like 'scv_%'").fetchall()
+    views = con.sql("select count(*) from duckdb_views() where not temporary and view_name like 'scv_%'").fetchall()
+    assert stored == [(0,)] and views == [(0,)]

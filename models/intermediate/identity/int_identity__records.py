@@ -1,17 +1,18 @@
 """Identity records with match keys: a thin adapter over scv.normalize (the logic is unit-tested there).
 
-The model reads its own previous contents before replacing them, for two things:
+The model reads its own previous contents before replacing them (scv.identity.normalized_records_sql):
+- records whose unioned row is the same as then (source_row_hash), normalized by the same seeds and
+  code (normalized_with), keep their match keys without passing through Python; the other records
+  are normalized, reusing the parses of the emails and phones seen before;
 - when each record's match keys last changed (scv.identity.stamp_sql):
-  int_identity__fuzzy_edges looks for new candidate pairs only around records changed since it last ran;
-- the emails and phones it normalized then (scv.normalize.normalize_records(known=)), reused when
-  the reference seeds and the code are the same (normalized_with): the result is the same, faster.
-Deleting the table stamps every record as new and normalizes everything again.
+  int_identity__fuzzy_edges looks for new candidate pairs only around records changed since it last ran.
+Deleting the table normalizes everything again and stamps every record as new.
 """
 
 from datetime import datetime, timezone
 
-from scv.identity import MATCH_KEY_HISTORY_COLUMNS, has_previous, stamp_sql
-from scv.normalize import KNOWN_COLUMNS, Reference, normalization_signature, normalize_records
+from scv.identity import MATCH_KEY_HISTORY_COLUMNS, REUSE_COLUMNS, has_previous, normalized_records_sql
+from scv.normalize import KNOWN_COLUMNS, Reference
 
 
 def model(dbt, session):
@@ -23,15 +24,8 @@ def model(dbt, session):
         email_provider_rules=dbt.ref("email_provider_rules").df(),
         country_phone_defaults=dbt.ref("country_phone_defaults").df(),
     )
-    signature = normalization_signature(reference)
-    previous = None
-    known = None
-    if has_previous(session, dbt.this, [*MATCH_KEY_HISTORY_COLUMNS, *KNOWN_COLUMNS, "normalized_with"]):
-        previous = str(dbt.this)
-        known = session.sql(f"select {', '.join(KNOWN_COLUMNS)} from {previous} where normalized_with = ?",
-                            params=[signature]).df()
-    records = normalize_records(dbt.ref("int_identity__records_unioned").df(), reference, known=known)
-    records["normalized_with"] = signature
-    session.register("scv_normalized_records", records)
+    required = [*MATCH_KEY_HISTORY_COLUMNS, *KNOWN_COLUMNS, *REUSE_COLUMNS]
+    previous = str(dbt.this) if has_previous(session, dbt.this, required) else None
+    unioned = dbt.ref("int_identity__records_unioned")
     build_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    return stamp_sql(session, "scv_normalized_records", previous, build_at)
+    return normalized_records_sql(session, f"({unioned.sql_query()})", previous, reference, build_at)
