@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([str(Path(sys.executable).parent / "dbt"), "run", "--quiet", "--select",
                         "int_identity__fuzzy_edges", "--target-path", str(target),
                         # every pair scored, as the direct run does (not only the changed records')
-                        "--vars", "{identity_incremental_scoring: false}"],
+                        "--vars", "{identity_incremental: false}"],
                        cwd=ROOT, env=env, check=True)
         results = json.loads((target / "run_results.json").read_text())["results"]
         via_dbt.append(next(r["execution_time"] for r in results if r["unique_id"].endswith("int_identity__fuzzy_edges")))

@@ -123,9 +123,13 @@ def _nameless_same_email(first: list, email: list, a: int, b: int) -> bool:
     return any(missing) and same
 
 
+#: the order rules are applied in (fuzzy, and any rule not listed, after them by probability)
+RULE_RANK = {"must_link": 0, "crm_merge": 1, "shop_account": 2, "email_click": 3, "email_and_name": 4,
+             "phone_and_name": 5, "email_only": 6}
+
+
 def _ordered_edges(exact: pd.DataFrame, fuzzy: pd.DataFrame, must_link: pd.DataFrame) -> pd.DataFrame:
-    rule_rank = {"must_link": 0, "crm_merge": 1, "shop_account": 2, "email_click": 3, "email_and_name": 4,
-                 "phone_and_name": 5, "email_only": 6}
+    rule_rank = RULE_RANK
     frames = []
     if len(must_link):
         frames.append(pd.DataFrame({"record_key_l": must_link.record_key_l, "record_key_r": must_link.record_key_r,
@@ -264,6 +268,25 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
     return decisions.astype({"record_key_l": "string", "record_key_r": "string", "rule": "string", "kind": "string",
                              "confidence": "float64", "accepted": "bool", "merged": "bool",
                              "rejected_because": "string"})
+
+
+def link_components(edges: pd.DataFrame) -> np.ndarray:
+    """Per edge (record_key_l, record_key_r): the smallest record key of its connected component in
+    the graph of all the edges. Decisions never cross these components (a decision depends only on
+    the customers the edge's two records belong to, made of edges of the same component), so a
+    component whose edges and records did not change keeps its decisions."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    m = len(edges)
+    ends = np.concatenate([edges["record_key_l"].astype(str).to_numpy(dtype=object),
+                           edges["record_key_r"].astype(str).to_numpy(dtype=object)])
+    codes, uniques = pd.factorize(ends, sort=True)  # sorted: a smaller code is a smaller key
+    n = len(uniques)
+    _, labels = connected_components(coo_matrix((np.ones(m), (codes[:m], codes[m:])), shape=(n, n)), directed=False)
+    smallest = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(smallest, labels, np.arange(n))
+    return np.asarray(uniques, dtype=object)[smallest[labels[codes[:m]]]]
 
 
 def assignments_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 SIGNAL_COLUMNS = ("first_name_norm", "last_name_norm", "email_norm", "phone_e164", "date_of_birth")
@@ -90,12 +91,14 @@ def stamp_sql(con, records: str, previous: str | None, build_at: datetime):
 REUSE_COLUMNS = ("source_row_hash", "normalized_with", "country_code", "first_name_records")
 
 
-def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_at: datetime):
+def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_at: datetime,
+                           reuse_rows: bool = True):
     """The identity records with match keys (scv.normalize) and their stamps (`stamp_sql`), as a
     relation on `con`: what int_identity__records holds.
 
     unioned: the records before normalization (a table name or parenthesized query); previous: the
-    model's last contents (with REUSE_COLUMNS and MATCH_KEY_HISTORY_COLUMNS), or None.
+    model's last contents (with REUSE_COLUMNS and MATCH_KEY_HISTORY_COLUMNS), or None;
+    reuse_rows=False normalizes every record again (the stamps still follow the previous contents).
 
     Each record carries source_row_hash, a hash of its unioned row. A record whose row is the same
     as last build's, normalized under the same `normalization_signature` and with the same phone
@@ -118,7 +121,7 @@ def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_a
         empty = con.sql(f"select * from {previous} limit 0")
         previous_types = dict(zip(empty.columns, map(str, empty.types)))
     # (a new column of the unioned records changes every row's hash, and the last build lacks it)
-    reuse = (previous is not None and {*columns, *REUSE_COLUMNS} <= previous_types.keys()
+    reuse = (reuse_rows and previous is not None and {*columns, *REUSE_COLUMNS} <= previous_types.keys()
              and _fallback_regions(con, previous, "country_code", ref, coded=True) == fallback)
     same_row = (f"previous.record_key = unioned.record_key and previous.source_row_hash = unioned.source_row_hash"
                 f" and previous.normalized_with = {literal}") if reuse else "false"
@@ -324,3 +327,259 @@ def _incremental_edges(candidates: pd.DataFrame, previous: pd.DataFrame, signatu
     edges = linking.predict_edges(candidates, threshold=threshold, score_only=changed.to_numpy(),
                                   rescore=kept[["record_key_l", "record_key_r"]])
     return _with_scoring(edges, scored_at, signature)
+
+
+#: what int_identity__link_decisions adds to scv.clustering.decide's columns, to decide incrementally
+DECISION_STATE_COLUMNS = ("link_component", "decided_through", "decided_at", "decided_by")
+
+
+def decision_signature(guardrails, overrides: pd.DataFrame) -> str:
+    """What decided a link: the guardrails, the reviewed overrides and the clustering code (digests).
+    Decisions made under another signature are all made again."""
+    from dataclasses import asdict
+
+    from scv import clustering
+
+    digest = hashlib.sha256(repr(sorted(asdict(guardrails).items())).encode())
+    rows = overrides[["record_key_a", "record_key_b", "decision"]].astype(str).sort_values(
+        ["record_key_a", "record_key_b", "decision"]).to_numpy().tolist() if len(overrides) else []
+    digest.update(repr(rows).encode())
+    for path in (Path(clustering.__file__), Path(__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _rule_rank_sql() -> str:
+    """scv.clustering.RULE_RANK of a link's rule, in SQL."""
+    from scv.clustering import RULE_RANK
+
+    return ("case rule " + " ".join(f"when {_sql_text(r)} then {n}" for r, n in RULE_RANK.items())
+            + f" else {len(RULE_RANK)} end")
+
+
+def link_decisions_sql(con, records: str, exact: str, fuzzy: str, overrides: pd.DataFrame, guardrails,
+                       previous: str | None, build_at: datetime):
+    """int_identity__link_decisions as a relation on `con`: `scv.clustering.decide`'s decisions on
+    every link, with DECISION_STATE_COLUMNS.
+
+    records / exact / fuzzy: relations (table names or parenthesized queries) of the identity
+    records, deterministic and probabilistic edges; previous: the model's last contents, or None.
+
+    A decision depends only on the links of its component (`scv.clustering.link_components`), and on
+    their confidences only through their order and the fuzzy threshold. So with a previous build
+    decided under the same `decision_signature`, a component is decided again only when a change
+    touched it: a record whose match keys changed since (match_keys_changed_at after the last
+    decided_through), a link new or gone, a fuzzy link's probability moved across the threshold, or
+    its links in another order. The other components keep their decisions (with today's
+    confidences: rescoring moves every probability a little). decision_order is numbered over all
+    links again. The result is the same as deciding every link.
+    """
+    from scv.clustering import decide, decision_record_columns, link_components
+    from scv.linking import INPUT_COLUMNS
+
+    signature = decision_signature(guardrails, overrides)
+    limits = pd.DataFrame({"identifier_type": list(guardrails.limits)})
+    available = con.sql(f"select * from {records} limit 0").columns
+    decision_columns = decision_record_columns(available, limits)
+    con.register("scv_overrides", overrides[["record_key_a", "record_key_b", "decision"]].astype(str))
+    con.execute(f"""create or replace temp table scv_links as
+        select cast(record_key_a as varchar) as record_key_l, cast(record_key_b as varchar) as record_key_r,
+               'must_link' as rule, 'override' as kind, 1.0::double as confidence
+        from scv_overrides where decision = 'must_link'
+        union all
+        select record_key_l, record_key_r, rule, 'exact', confidence::double from {exact}
+        union all
+        select record_key_l, record_key_r, 'fuzzy', 'fuzzy', match_probability::double from {fuzzy}""")
+    through = con.sql(f"select max(match_keys_changed_at) from {records}").fetchall()[0][0]
+    previous_columns = set(con.sql(f"select * from {previous} limit 0").columns) if previous else set()
+    # the records' columns a decision reads must be ones their match-key stamps follow
+    stamped = {"record_key", "source_system", "source_table", *INPUT_COLUMNS}
+    usable = (previous is not None and set(DECISION_STATE_COLUMNS) <= previous_columns
+              and set(decision_columns) <= stamped and "match_keys_changed_at" in available
+              and con.sql(f"select count(*) = count(*) filter (where decided_by = {_sql_text(signature)}) "
+                          f"and count(*) > 0 from {previous}").fetchall()[0][0])
+    rank = _rule_rank_sql()
+    threshold = float(guardrails.fuzzy_min_probability)
+    if usable:
+        # the records to decide again: the ends of links new or gone, the records changed since the
+        # last decisions, and every record of a previous component holding one of them or whose
+        # links moved across the fuzzy threshold or into another order
+        con.execute(f"""create or replace temp table scv_decide_keys as
+            with
+            previous as (select record_key_l, record_key_r, rule, kind, confidence, link_component from {previous}),
+            joined as (
+                select coalesce(now.record_key_l, previous.record_key_l) as record_key_l,
+                       coalesce(now.record_key_r, previous.record_key_r) as record_key_r,
+                       coalesce(now.rule, previous.rule) as rule,
+                       now.record_key_l is not null and previous.record_key_l is not null
+                           and now.kind = previous.kind as in_both,
+                       now.kind, now.confidence, previous.confidence as previous_confidence, previous.link_component
+                from scv_links as now
+                full join previous on previous.record_key_l = now.record_key_l
+                    and previous.record_key_r = now.record_key_r and previous.rule = now.rule
+            ),
+            touched as (
+                select record_key_l as record_key from joined where not in_both
+                union select record_key_r from joined where not in_both
+                union select record_key from {records}
+                where match_keys_changed_at is null
+                   or match_keys_changed_at > (select max(decided_through) from {previous})
+            ),
+            ranked as (
+                select link_component,
+                       row_number() over (partition by link_component
+                                          order by {rank}, previous_confidence desc, record_key_l, record_key_r) as was,
+                       row_number() over (partition by link_component
+                                          order by {rank}, confidence desc, record_key_l, record_key_r) as now
+                from joined where in_both
+            ),
+            components as (
+                select link_component from previous where record_key_l in (select record_key from touched)
+                union select link_component from previous where record_key_r in (select record_key from touched)
+                union select link_component from joined
+                where in_both and kind = 'fuzzy' and (confidence < {threshold}) <> (previous_confidence < {threshold})
+                union select link_component from ranked where was <> now
+            )
+            select record_key from touched
+            union select record_key_l from previous where link_component in (select link_component from components)
+            union select record_key_r from previous where link_component in (select link_component from components)""")
+        todo_links = ("select * from scv_links where record_key_l in (select record_key from scv_decide_keys) "
+                      "or record_key_r in (select record_key from scv_decide_keys)")
+        todo_records = (f"select {', '.join(decision_columns)} from {records} "
+                        f"where record_key in (select record_key from scv_decide_keys)")
+    else:
+        todo_links = "select * from scv_links"
+        todo_records = f"select {', '.join(decision_columns)} from {records}"
+    links = con.sql(todo_links).df()
+    keys = set(links["record_key_l"]) | set(links["record_key_r"])
+    todo_overrides = overrides[overrides["record_key_a"].isin(keys) | overrides["record_key_b"].isin(keys)]
+    decided = decide(con.sql(todo_records).df(),
+                     links.loc[links["kind"] == "exact", ["record_key_l", "record_key_r", "rule", "confidence"]],
+                     links.loc[links["kind"] == "fuzzy", ["record_key_l", "record_key_r", "confidence"]]
+                     .rename(columns={"confidence": "match_probability"}),
+                     guardrails, todo_overrides)
+    # later than every earlier decision, whatever the clock says: int_identity__clusters clusters
+    # again the components decided after its last build
+    at = build_at
+    if "decided_at" in previous_columns:
+        last = con.sql(f"select max(decided_at) from {previous}").fetchall()[0][0]
+        at = max(at, last + timedelta(microseconds=1)) if last is not None else at
+    decided = decided.drop(columns=["decision_order"]).assign(
+        link_component=pd.Series(link_components(decided), index=decided.index, dtype="string"),
+        decided_through=pd.Series(through, index=decided.index, dtype="datetime64[us]"),
+        decided_at=pd.Series(at, index=decided.index, dtype="datetime64[us]"),
+        decided_by=pd.Series(signature, index=decided.index, dtype="string"))
+    con.register("scv_decided_links", decided)
+    output = ["record_key_l", "record_key_r", "rule", "confidence", "kind", "accepted", "merged", "rejected_because",
+              "link_component", "decided_through", "decided_at", "decided_by"]
+    kept = ""
+    if usable:
+        # kept decisions, with today's confidence of their link
+        con.execute(f"""create or replace temp table scv_kept_links as
+            select {', '.join('previous.' + c if c != 'confidence' else 'now.confidence' for c in output)}
+            from {previous} as previous
+            join scv_links as now on now.record_key_l = previous.record_key_l
+                and now.record_key_r = previous.record_key_r and now.rule = previous.rule
+            where previous.record_key_l not in (select record_key from scv_decide_keys)""")
+        kept = f" union all select {', '.join(output)} from scv_kept_links"
+    con.execute("drop table scv_links")
+    return con.sql(f"""
+        select row_number() over (order by {rank}, confidence desc, record_key_l, record_key_r) as decision_order,
+               {', '.join(output)}
+        from (select {', '.join(output)} from scv_decided_links{kept})
+    """)
+
+
+def clusters_sql(con, records: str, decisions: str, previous: str | None):
+    """int_identity__clusters as a relation on `con`: what `scv.clustering.assignments_from_decisions`
+    gives, with decided_at (when the record's link component was last decided; null for a record
+    without links).
+
+    Only cluster_key needs a graph (the connected components of the merged links, with scipy); the
+    other columns are aggregates of each record's links, in SQL. With a previous build, cluster_key
+    is computed only for the records of components decided after it (decided_at later than its
+    latest) and kept for the others (their merged links are the same). The result is the same as
+    clustering every record.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    since = None
+    if previous is not None:
+        watermark = con.sql(f"select max(decided_at) from {previous}").fetchall()[0][0]
+        since = f"timestamp '{watermark.isoformat(sep=' ')}'" if watermark is not None else None
+    again = f"decided_at > {since}" if since else "true"
+    con.execute(f"""create or replace temp table scv_link_members as
+        select distinct record_key, link_component, decided_at from (
+            select record_key_l as record_key, link_component, decided_at from {decisions}
+            union all
+            select record_key_r, link_component, decided_at from {decisions})""")
+    merged = con.sql(f"""select record_key_l, record_key_r from {decisions} where merged and link_component in
+        (select link_component from scv_link_members where {again})""").df()
+    m = len(merged)
+    codes, uniques = pd.factorize(np.concatenate([merged["record_key_l"].to_numpy(dtype=object),
+                                                  merged["record_key_r"].to_numpy(dtype=object)]), sort=True)
+    n = len(uniques)
+    _, labels = connected_components(coo_matrix((np.ones(m), (codes[:m], codes[m:])), shape=(n, n)), directed=False)
+    smallest = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(smallest, labels, np.arange(n))
+    uniques = np.asarray(uniques, dtype=object)
+    con.register("scv_merged_clusters", pd.DataFrame({"record_key": uniques, "cluster_key": uniques[smallest[labels]]},
+                                                     dtype="string"))
+    kept = ""
+    if since:
+        kept = f"""
+            union all
+            select previous.record_key, previous.cluster_key from {previous} as previous
+            join scv_link_members as member on member.record_key = previous.record_key
+            where member.decided_at <= {since}"""
+    return con.sql(f"""
+        with
+        records as (select record_key from {records}),
+        clusters as (
+            select member.record_key, coalesce(merged.cluster_key, member.record_key) as cluster_key
+            from scv_link_members as member
+            left join scv_merged_clusters as merged on merged.record_key = member.record_key
+            where {again.replace('decided_at', 'member.decided_at')}{kept}
+        ),
+        ends as (
+            select record_key_l as record_key, confidence, decision_order, rule, accepted, rejected_because
+            from {decisions}
+            union all
+            select record_key_r, confidence, decision_order, rule, accepted, rejected_because from {decisions}
+        ),
+        strongest as (
+            select record_key, confidence, rule from ends where accepted
+            qualify row_number() over (partition by record_key order by confidence desc, decision_order) = 1
+        ),
+        refused as (
+            select record_key, count(*) as n from ends
+            where not accepted
+              and rejected_because not in ('unknown_record', 'below_fuzzy_threshold', 'nameless_email')
+            group by record_key
+        ),
+        weakest as (
+            select clusters.cluster_key, min(d.confidence) as confidence
+            from {decisions} as d join clusters on clusters.record_key = d.record_key_l
+            where d.merged
+            group by clusters.cluster_key
+        )
+        select
+            cast(records.record_key as varchar) as record_key,
+            cast(coalesce(clusters.cluster_key, records.record_key) as varchar) as cluster_key,
+            coalesce(strongest.confidence, 1.0)::double as link_confidence,
+            cast(coalesce(strongest.rule, 'singleton') as varchar) as linked_by,
+            least(1.0, coalesce(weakest.confidence, 1.0))::double as cluster_confidence,
+            coalesce(refused.n, 0)::bigint as rejected_edge_count,
+            cast(member.decided_at as timestamp) as decided_at
+        from records
+        left join clusters on clusters.record_key = records.record_key
+        left join scv_link_members as member on member.record_key = records.record_key
+        left join strongest on strongest.record_key = records.record_key
+        left join refused on refused.record_key = records.record_key
+        left join weakest on weakest.cluster_key = clusters.cluster_key
+    """)

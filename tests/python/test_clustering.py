@@ -208,3 +208,68 @@ def test_a_limit_on_any_record_column_is_enforced_and_an_unknown_one_is_a_clear_
     unknown = limits.assign(identifier_type="loyalty_tier")
     with pytest.raises(ValueError, match="loyalty_tier"):
         cluster(records, _exact([]), _fuzzy([]), Guardrails.from_seed(unknown))
+
+
+def test_incremental_decisions_and_clusters_equal_deciding_everything():
+    """int_identity__link_decisions decides again only the link components a change touched, and
+    int_identity__clusters clusters again only those (scv.identity.link_decisions_sql, clusters_sql):
+    the same tables as deciding and clustering every link, which are those of scv.clustering."""
+    import duckdb
+
+    from scv.identity import clusters_sql, link_decisions_sql
+
+    day0_at, day1_at = datetime(2026, 1, 1), datetime(2026, 1, 2)
+    records = _records(shop_customer_id=[None, None, None, "A", None, "B"] + [None] * 8,
+                       first_name_norm=[f"n{i}" for i in range(14)])
+    records = records.assign(source_system="crm", source_table="contacts", match_keys_changed_at=day0_at)
+    exact0 = _exact([("r10", "r11")])
+    fuzzy0 = pd.DataFrame({"record_key_l": ["r0", "r1", "r3", "r4", "r6", "r12"],
+                           "record_key_r": ["r1", "r2", "r4", "r5", "r7", "r13"],
+                           "match_probability": [0.9991, 0.9992, 0.995, 0.996, 0.989, 0.999]})
+    # day 1: probabilities drift (r0-r1-r2 keep their order; r3-r4 overtakes r4-r5, whose accounts
+    # cannot both join r4; r6-r7 crosses the threshold), r14 is new and joins r8, the r10-r11 link is
+    # gone, and r12's match keys changed
+    day1 = pd.concat([records, _records(record_key=["r14"])], ignore_index=True).assign(
+        source_system="crm", source_table="contacts", match_keys_changed_at=day0_at)
+    day1.loc[day1.record_key.isin(["r14", "r12"]), "match_keys_changed_at"] = day1_at
+    exact1 = _exact([("r14", "r8")])
+    fuzzy1 = fuzzy0.assign(match_probability=[0.9990, 0.9993, 0.997, 0.996, 0.991, 0.999])
+    guardrails = Guardrails()
+    overrides = pd.DataFrame(columns=["record_key_a", "record_key_b", "decision"])
+    con = duckdb.connect()
+    for name, frame in (("records0", records), ("exact0", exact0), ("fuzzy0", fuzzy0),
+                        ("records1", day1), ("exact1", exact1), ("fuzzy1", fuzzy1)):
+        con.register(name, frame)
+
+    def build(day, previous, previous_clusters, at, name):
+        decided = link_decisions_sql(con, f"records{day}", f"exact{day}", f"fuzzy{day}", overrides, guardrails,
+                                     previous, at)
+        con.execute(f"create or replace table decisions_{name} as select * from decided")
+        clustered = clusters_sql(con, f"records{day}", f"decisions_{name}", previous_clusters)
+        con.execute(f"create or replace table clusters_{name} as select * from clustered")
+
+    build(0, None, None, day0_at, "day0")
+    build(1, "decisions_day0", "clusters_day0", day1_at, "incremental")
+    build(1, None, None, day1_at, "full")
+    decision_columns = ["decision_order", "record_key_l", "record_key_r", "rule", "confidence", "kind", "accepted",
+                        "merged", "rejected_because", "link_component"]
+    cluster_columns = ["record_key", "cluster_key", "link_confidence", "linked_by", "cluster_confidence",
+                       "rejected_edge_count"]
+    incremental = con.sql("select * from decisions_incremental order by decision_order").df()
+    full = con.sql("select * from decisions_full order by decision_order").df()
+    pd.testing.assert_frame_equal(incremental[decision_columns], full[decision_columns])
+    clusters = {name: con.sql(f"select * from clusters_{name} order by record_key").df()[cluster_columns]
+                for name in ("incremental", "full")}
+    pd.testing.assert_frame_equal(clusters["incremental"], clusters["full"])
+    # ... which are scv.clustering's
+    expected_assignments, expected = cluster(day1, exact1, fuzzy1, guardrails)
+    plain = lambda frame: frame.astype(object).where(frame.notna(), None).reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(plain(full[decision_columns[:-1]]), plain(expected[decision_columns[:-1]]))
+    pd.testing.assert_frame_equal(clusters["full"].reset_index(drop=True),
+                                  expected_assignments.sort_values("record_key")[cluster_columns].reset_index(drop=True),
+                                  check_dtype=False)
+    # only the touched components were decided again; the drifted r0-r1-r2 kept its decisions
+    again = set(incremental.loc[incremental.decided_at == day1_at, "link_component"])
+    assert again == {"r3", "r6", "r12", "r14"}
+    assert incremental.loc[incremental.record_key_l == "r3", "accepted"].item()  # the new order decided
+    assert _customers(clusters["incremental"]).count(("r10",)) == 1  # the gone link split r10 and r11

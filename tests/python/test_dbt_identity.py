@@ -136,17 +136,24 @@ def test_rebuild_is_stable_and_a_new_batch_renames_no_unchanged_customer(built_w
     shutil.copy(copy, rescored)
     grown = run_dbt(["build", "--select", "+customer_identity_map+", "identity_changes"], new_landing, copy)
     assert grown.ok, grown.output[-3000:]
-    # 3. the incremental build (the default) scored only around the new records, yet its edges and
-    # customers are those of scoring every pair again
+    # 3. the incremental build (the default) normalized, scored, decided and clustered only around
+    # the new records, yet its tables are those of doing every step from scratch
     full = run_dbt(["run", "--select", "+customer_identity_map"], new_landing, rescored,
-                   extra_vars="{identity_incremental_scoring: false}")
+                   extra_vars="{identity_incremental: false}")
     assert full.ok, full.output[-3000:]
     con = duckdb.connect(str(copy), read_only=True)
     con.execute(f"attach '{rescored}' as rescored (read_only)")
     new_keys = con.execute("select count(*) from int_identity__records where match_keys_changed_at > "
                            "(select min(match_keys_changed_at) from int_identity__records)").fetchone()[0]
     assert new_keys == 20
-    for table, columns in (("int_identity__fuzzy_edges", "* exclude (scored_at)"),
+    # the new people link to nobody: no link was decided again, no record clustered again
+    for table in ("int_identity__link_decisions", "int_identity__clusters"):
+        assert con.execute(f"select count(*) from {table} where decided_at > (select max(match_keys_changed_at) "
+                           "from int_identity__records)").fetchone()[0] == 0, table
+    for table, columns in (("int_identity__records", "* exclude (match_keys_changed_at)"),
+                           ("int_identity__fuzzy_edges", "* exclude (scored_at)"),
+                           ("int_identity__link_decisions", "* exclude (decided_through, decided_at)"),
+                           ("int_identity__clusters", "* exclude (decided_at)"),
                            ("customer_identity_map", "record_key, customer_id, link_confidence, linked_by")):
         differ = con.execute(f"select count(*) from ((select {columns} from {table} except all "
                              f"select {columns} from rescored.{table}) union all (select {columns} from "

@@ -6,7 +6,7 @@ build time); var identity_linking_model: train fits it on the build's own record
 
 Scoring is incremental by default: the model reads its own previous edges, finds candidate pairs
 only for the records whose match keys changed since, and scores those pairs and the previous edges
-again (scv.identity._incremental_edges); var identity_incremental_scoring: false blocks and
+again (scv.identity._incremental_edges); var identity_incremental: false blocks and
 scores every pair from scratch.
 """
 
@@ -19,9 +19,9 @@ def model(dbt, session):
     linking_model = dbt.config.get("linking_model")
     household_veto = dbt.config.get("household_veto")
     match_threshold = dbt.config.get("match_threshold")
-    incremental_scoring = dbt.config.get("incremental_scoring")
+    incremental = dbt.config.get("incremental_identity")
     previous = None
-    if parse_flag(incremental_scoring, "identity_incremental_scoring"):
+    if parse_flag(incremental, "identity_incremental"):
         previous = previous_contents(session, dbt.this, SCORING_COLUMNS,
                                      select="record_key_l, record_key_r, " + ", ".join(SCORING_COLUMNS))
     records = dbt.ref("int_identity__records").filter(CANDIDATE_FILTER_SQL).df()

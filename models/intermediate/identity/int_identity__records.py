@@ -6,12 +6,13 @@ The model reads its own previous contents before replacing them (scv.identity.no
   are normalized, reusing the parses of the emails and phones seen before;
 - when each record's match keys last changed (scv.identity.stamp_sql):
   int_identity__fuzzy_edges looks for new candidate pairs only around records changed since it last ran.
-Deleting the table normalizes everything again and stamps every record as new.
+Deleting the table normalizes everything again and stamps every record as new; var
+identity_incremental: false normalizes everything again (and keeps the stamps).
 """
 
 from datetime import datetime, timezone
 
-from scv.identity import MATCH_KEY_HISTORY_COLUMNS, REUSE_COLUMNS, has_previous, normalized_records_sql
+from scv.identity import MATCH_KEY_HISTORY_COLUMNS, REUSE_COLUMNS, has_previous, normalized_records_sql, parse_flag
 from scv.normalize import KNOWN_COLUMNS, Reference
 
 
@@ -24,8 +25,10 @@ def model(dbt, session):
         email_provider_rules=dbt.ref("email_provider_rules").df(),
         country_phone_defaults=dbt.ref("country_phone_defaults").df(),
     )
+    incremental = parse_flag(dbt.config.get("incremental_identity"), "identity_incremental")
     required = [*MATCH_KEY_HISTORY_COLUMNS, *KNOWN_COLUMNS, *REUSE_COLUMNS]
     previous = str(dbt.this) if has_previous(session, dbt.this, required) else None
     unioned = dbt.ref("int_identity__records_unioned")
     build_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    return normalized_records_sql(session, f"({unioned.sql_query()})", previous, reference, build_at)
+    return normalized_records_sql(session, f"({unioned.sql_query()})", previous, reference, build_at,
+                                  reuse_rows=incremental)
