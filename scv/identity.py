@@ -455,8 +455,10 @@ def link_decisions_sql(con, records: str, exact: str, fuzzy: str, overrides: pd.
         todo_links = "select * from scv_links"
         todo_records = f"select {', '.join(decision_columns)} from {records}"
     links = con.sql(todo_links).df()
-    keys = set(links["record_key_l"]) | set(links["record_key_r"])
-    todo_overrides = overrides[overrides["record_key_a"].isin(keys) | overrides["record_key_b"].isin(keys)]
+    todo_overrides = overrides
+    if usable:  # (the overrides of the records decided again; a set of every key costs seconds at 1M)
+        keys = set(links["record_key_l"]) | set(links["record_key_r"])
+        todo_overrides = overrides[overrides["record_key_a"].isin(keys) | overrides["record_key_b"].isin(keys)]
     decided = decide(con.sql(todo_records).df(),
                      links.loc[links["kind"] == "exact", ["record_key_l", "record_key_r", "rule", "confidence"]],
                      links.loc[links["kind"] == "fuzzy", ["record_key_l", "record_key_r", "confidence"]]
