@@ -270,11 +270,9 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
                              "rejected_because": "string"})
 
 
-def link_components(edges: pd.DataFrame) -> np.ndarray:
-    """Per edge (record_key_l, record_key_r): the smallest record key of its connected component in
-    the graph of all the edges. Decisions never cross these components (a decision depends only on
-    the customers the edge's two records belong to, made of edges of the same component), so a
-    component whose edges and records did not change keeps its decisions."""
+def smallest_keys(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The records of `edges` (record_key_l, record_key_r) and, for each, the smallest record key of
+    its connected component (scipy): (keys, smallest), two object arrays of the same length."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -286,7 +284,17 @@ def link_components(edges: pd.DataFrame) -> np.ndarray:
     _, labels = connected_components(coo_matrix((np.ones(m), (codes[:m], codes[m:])), shape=(n, n)), directed=False)
     smallest = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
     np.minimum.at(smallest, labels, np.arange(n))
-    return np.asarray(uniques, dtype=object)[smallest[labels[codes[:m]]]]
+    uniques = np.asarray(uniques, dtype=object)
+    return uniques, uniques[smallest[labels]]
+
+
+def link_components(edges: pd.DataFrame) -> np.ndarray:
+    """Per edge (record_key_l, record_key_r): the smallest record key of its connected component in
+    the graph of all the edges. Decisions never cross these components (a decision depends only on
+    the customers the edge's two records belong to, made of edges of the same component), so a
+    component whose edges and records did not change keeps its decisions."""
+    keys, smallest = smallest_keys(edges)
+    return smallest[pd.Index(keys).get_indexer(edges["record_key_l"].astype(str))] if len(keys) else keys
 
 
 def assignments_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:

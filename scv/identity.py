@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 SIGNAL_COLUMNS = ("first_name_norm", "last_name_norm", "email_norm", "phone_e164", "date_of_birth")
@@ -507,8 +506,7 @@ def clusters_sql(con, records: str, decisions: str, previous: str | None):
     latest) and kept for the others (their merged links are the same). The result is the same as
     clustering every record.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from scv.clustering import smallest_keys
 
     since = None
     if previous is not None:
@@ -522,16 +520,8 @@ def clusters_sql(con, records: str, decisions: str, previous: str | None):
             select record_key_r, link_component, decided_at from {decisions})""")
     merged = con.sql(f"""select record_key_l, record_key_r from {decisions} where merged and link_component in
         (select link_component from scv_link_members where {again})""").df()
-    m = len(merged)
-    codes, uniques = pd.factorize(np.concatenate([merged["record_key_l"].to_numpy(dtype=object),
-                                                  merged["record_key_r"].to_numpy(dtype=object)]), sort=True)
-    n = len(uniques)
-    _, labels = connected_components(coo_matrix((np.ones(m), (codes[:m], codes[m:])), shape=(n, n)), directed=False)
-    smallest = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
-    np.minimum.at(smallest, labels, np.arange(n))
-    uniques = np.asarray(uniques, dtype=object)
-    con.register("scv_merged_clusters", pd.DataFrame({"record_key": uniques, "cluster_key": uniques[smallest[labels]]},
-                                                     dtype="string"))
+    keys, smallest = smallest_keys(merged)
+    con.register("scv_merged_clusters", pd.DataFrame({"record_key": keys, "cluster_key": smallest}, dtype="string"))
     kept = ""
     if since:
         kept = f"""
