@@ -270,9 +270,10 @@ def decide(records: pd.DataFrame, exact_edges: pd.DataFrame, fuzzy_edges: pd.Dat
                              "rejected_because": "string"})
 
 
-def smallest_keys(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The records of `edges` (record_key_l, record_key_r) and, for each, the smallest record key of
-    its connected component (scipy): (keys, smallest), two object arrays of the same length."""
+def _components(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, smallest, codes): the records of `edges` (record_key_l, record_key_r), the smallest
+    record key of each one's connected component (scipy), and each edge end's position in keys
+    (record_key_l ends first, then record_key_r)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -285,7 +286,14 @@ def smallest_keys(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     smallest = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
     np.minimum.at(smallest, labels, np.arange(n))
     uniques = np.asarray(uniques, dtype=object)
-    return uniques, uniques[smallest[labels]]
+    return uniques, uniques[smallest[labels]], codes
+
+
+def smallest_keys(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The records of `edges` (record_key_l, record_key_r) and, for each, the smallest record key of
+    its connected component (scipy): (keys, smallest), two object arrays of the same length."""
+    keys, smallest, _ = _components(edges)
+    return keys, smallest
 
 
 def link_components(edges: pd.DataFrame) -> np.ndarray:
@@ -293,8 +301,8 @@ def link_components(edges: pd.DataFrame) -> np.ndarray:
     the graph of all the edges. Decisions never cross these components (a decision depends only on
     the customers the edge's two records belong to, made of edges of the same component), so a
     component whose edges and records did not change keeps its decisions."""
-    keys, smallest = smallest_keys(edges)
-    return smallest[pd.Index(keys).get_indexer(edges["record_key_l"].astype(str))] if len(keys) else keys
+    _, smallest, codes = _components(edges)
+    return smallest[codes[:len(edges)]]
 
 
 def assignments_from_decisions(records: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:

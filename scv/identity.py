@@ -86,6 +86,11 @@ def stamp_sql(con, records: str, previous: str | None, build_at: datetime):
     """)
 
 
+def _sql_text(value: str) -> str:
+    """A SQL string literal of `value`."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 #: the columns int_identity__records needs in its previous contents to reuse their normalization
 REUSE_COLUMNS = ("source_row_hash", "normalized_with", "country_code", "first_name_records")
 
@@ -110,7 +115,7 @@ def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_a
     from scv.normalize import KNOWN_COLUMNS, normalization_signature, normalize_records
 
     signature = normalization_signature(ref)
-    literal = "'" + signature.replace("'", "''") + "'"
+    literal = _sql_text(signature)
     columns = con.sql(f"select * from {unioned} limit 0").columns
     con.execute(f"create or replace temp view scv_unioned_records as "
                 f"select *, hash({', '.join(columns)}) as source_row_hash from {unioned}")
@@ -346,10 +351,6 @@ def decision_signature(guardrails, overrides: pd.DataFrame) -> str:
     for path in (Path(clustering.__file__), Path(__file__)):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _rule_rank_sql() -> str:
