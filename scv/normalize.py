@@ -247,23 +247,40 @@ def parse_phones(pairs: list[tuple[str, str | None]], fallback_regions: tuple[st
     size = max(1, -(-len(pairs) // max(processes, 1)))
     shares = [pairs[i:i + size] for i in range(0, len(pairs), size)] or [[]]
     outputs: list[tuple[bytes, bytes, int]] = [(b"", b"", 0)] * len(shares)
+    workers: list[subprocess.Popen] = []
+    lock = threading.Lock()
+    cancelled = False
 
     def run_worker(index: int) -> None:
-        worker = subprocess.Popen([sys.executable, "-m", "scv.phone_worker"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with lock:  # (a worker started after a failure here is killed at once)
+            if cancelled:
+                return
+            worker = subprocess.Popen([sys.executable, "-m", "scv.phone_worker"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            workers.append(worker)
         out, err = worker.communicate(pickle.dumps((shares[index], fallback_regions, ref), pickle.HIGHEST_PROTOCOL))
         outputs[index] = (out, err, worker.returncode)
 
     threads = [threading.Thread(target=run_worker, args=(i,), daemon=True) for i in range(1, len(shares))]
-    for thread in threads:
-        thread.start()
-    parsed = _parse_phone_chunk(shares[0], fallback_regions, ref)
-    for index, thread in enumerate(threads, start=1):
-        thread.join()
-        out, err, returncode = outputs[index]
-        if returncode != 0:
-            raise RuntimeError(f"phone worker {index} failed (exit {returncode}): {err.decode(errors='replace')[-2000:]}")
-        parsed += pickle.loads(out)
+    try:
+        for thread in threads:
+            thread.start()
+        parsed = _parse_phone_chunk(shares[0], fallback_regions, ref)
+        for index, thread in enumerate(threads, start=1):
+            thread.join()
+            out, err, returncode = outputs[index]
+            if returncode != 0:
+                raise RuntimeError(f"phone worker {index} failed (exit {returncode}): "
+                                   f"{err.decode(errors='replace')[-2000:]}")
+            parsed += pickle.loads(out)
+    except BaseException:
+        # this share failed, a worker failed or the build was interrupted: no worker outlives it
+        with lock:
+            cancelled = True
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+        raise
     return dict(zip(pairs, parsed))
 
 

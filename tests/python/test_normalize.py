@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -91,6 +92,40 @@ def test_a_failed_phone_worker_raises_with_its_error(ref, monkeypatch):
     with pytest.raises(RuntimeError, match="phone worker 1 failed"):
         parse_phones([("020 7946 0958", "GB"), ("+1 415 555 2671", None)], ("GB",), ref, processes=2)
 
+
+
+def test_phone_workers_do_not_outlive_a_failure_here(ref, monkeypatch, tmp_path):
+    """When this process's own share fails (or the build is interrupted), the worker processes
+    are killed, not left running: a worker here is a stand-in that would sleep for a minute."""
+    import subprocess
+
+    import scv.normalize as normalize
+
+    sleeper = tmp_path / "sleeper"
+    sleeper.write_text("#!/bin/sh\nexec sleep 60\n")
+    sleeper.chmod(0o755)
+    monkeypatch.setattr(normalize.sys, "executable", str(sleeper))
+    started = []
+
+    class Recorded(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(normalize.subprocess, "Popen", Recorded)
+
+    def failing_share(pairs, *args):
+        while not started:  # the worker has started before this share fails
+            time.sleep(0.01)
+        raise ValueError("this share failed")
+
+    monkeypatch.setattr(normalize, "_parse_phone_chunk", failing_share)
+    begun = time.monotonic()
+    with pytest.raises(ValueError, match="this share failed"):
+        parse_phones([("020 7946 0958", "GB"), ("+1 415 555 2671", None)], ("GB",), ref, processes=2)
+    assert len(started) == 1
+    assert started[0].wait(timeout=10) != 0  # killed, long before its minute is up
+    assert time.monotonic() - begun < 30
 
 def test_records_nicknames_and_junk(ref):
     records = pd.DataFrame({
