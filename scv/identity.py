@@ -23,6 +23,15 @@ CANDIDATE_FILTER_SQL = (
 )
 
 
+def fuzzy_columns() -> list[str]:
+    """The columns of int_identity__records that `fuzzy_edges` reads: the linking engine's input,
+    the first-name count, the match-key stamp and what `fuzzy_candidates` filters on (the model
+    copies only these into Python: half the table's columns)."""
+    from scv.linking import INPUT_COLUMNS
+
+    return [*INPUT_COLUMNS, "first_name_records", "match_keys_changed_at", "source_table"]
+
+
 def fuzzy_candidates(records: pd.DataFrame) -> pd.DataFrame:
     """The records worth scoring probabilistically.
 

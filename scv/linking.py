@@ -891,13 +891,22 @@ def predict_edges(
         splink_model["probability_two_random_records_match"] = _scaled_prior(model, n, rescale_prior)
         splink_model["retain_intermediate_calculation_columns"] = True
         splink_model["retain_matching_columns"] = False
+        pairs = []
         if score_only is None:
             runs = [("scv_link_input", splink_model, "record_key")]
         else:
-            flagged = copy.deepcopy(splink_model)
-            runs = [(_restrict_to_flagged_pairs(session, flagged), flagged, "record_key")]
+            runs = []
+            pairs.append(_flagged_pairs_sql(splink_model))
         if rescore is not None and len(rescore):
-            runs.append((*_pairs_as_input(session, rescore, splink_model), "scv_record_key"))
+            session.con.register("scv_link_rescore", rescore[["record_key_l", "record_key_r"]])
+            pairs.append("select cast(record_key_l as varchar) as record_key_l, "
+                         "cast(record_key_r as varchar) as record_key_r from scv_link_rescore")
+        if pairs:
+            table, pairs_model = _pairs_as_input(session, " union ".join(pairs), splink_model)
+            if session.con.execute(f"select count(*) from {table}").fetchall()[0][0]:
+                runs.append((table, pairs_model, "scv_record_key"))
+        if not runs:
+            return _empty_edges()
         lookups = _term_frequencies(session, model, tf_source)
         scored = []
         for i, (table, run_model, key) in enumerate(runs):
@@ -937,47 +946,38 @@ def predict_edges(
                          "conflicting_accounts": "bool"}).reset_index(drop=True)
 
 
-def _restrict_to_flagged_pairs(session: _Session, splink_model: dict[str, Any]) -> str:
-    """Prepare scoring of only the pairs with a flagged record (`scv_score`); returns the input table.
+def _flagged_pairs_sql(splink_model: dict[str, Any]) -> str:
+    """SQL for the candidate pairs with a flagged record (`scv_score`): the pairs Splink's blocking
+    finds on the whole input that touch a flagged record, found from the flagged side.
 
-    Every prediction blocking rule gets "and at least one side flagged", and the input shrinks to
-    the flagged records and the records some rule pairs with one of them (each rule joined both
-    ways round, with the flagged side small). Splink then finds the same flagged pairs it finds on
-    the whole input, while term frequencies stay those of the whole input (registered from
-    scv_link_input) and the prior that of its size.
+    Each prediction blocking rule is joined twice, once with its left and once with its right side
+    flagged (so the small flagged side is the join's build side), under Splink's own dedupe
+    condition (l.record_key < r.record_key); a pair found by several rules is scored once, as
+    Splink scores it once. Term frequencies and the prior stay those of the whole input.
     """
-    rules = []
+    selects = []
     for rule in splink_model["blocking_rules_to_generate_predictions"]:
-        sql = rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
-        rules.append(sql)
-        if isinstance(rule, dict):
-            rule["blocking_rule"] = f"({sql}) AND (l.scv_score OR r.scv_score)"
-        else:
+        if not isinstance(rule, dict):
             raise ValueError(f"unexpected blocking rule in the model: {rule!r}")
-    partners = " union ".join(
-        f"select {other}.record_key from scv_link_input as l join scv_link_input as r on {sql} where {flagged}.scv_score"
-        for sql in rules for flagged, other in (("l", "r"), ("r", "l"))
-    )
-    session.con.execute(f"""
-        create or replace table scv_link_scored as
-        select * from scv_link_input
-        where scv_score or record_key in ({partners or 'select null'})
-    """)
-    return "scv_link_scored"
+        for flagged, other in (("l", "r"), ("r", "l")):
+            also = f" and not {other}.scv_score" if flagged == "r" else ""
+            selects.append(f"""
+                select l.record_key as record_key_l, r.record_key as record_key_r
+                from scv_link_input as l join scv_link_input as r on {rule["blocking_rule"]}
+                where l.record_key < r.record_key and {flagged}.scv_score{also}""")
+    return "select distinct * from (" + " union all ".join(selects) + ")"
 
 
-def _pairs_as_input(session: _Session, pairs: pd.DataFrame, splink_model: dict[str, Any]
+def _pairs_as_input(session: _Session, pairs: str, splink_model: dict[str, Any]
                     ) -> tuple[str, dict[str, Any]]:
-    """An input table and model that score exactly `pairs`: each pair's two records, keyed
+    """An input table and model that score exactly `pairs` (SQL with record_key_l, record_key_r on
+    the session's connection, without duplicates): each pair's two records, keyed
     `<pair number>|l|<record key>` and `...|r|...`, blocked on the pair number alone (so the left
     record stays on the left); the record key itself is retained as scv_record_key."""
-    session.con.register("scv_link_pairs_raw", pairs[["record_key_l", "record_key_r"]])
-    session.con.execute("""
+    session.con.execute(f"""
         create or replace table scv_link_pairs as
         with pairs as (
-            select row_number() over () as scv_pair, cast(record_key_l as varchar) as record_key_l,
-                   cast(record_key_r as varchar) as record_key_r
-            from scv_link_pairs_raw
+            select row_number() over () as scv_pair, record_key_l, record_key_r from ({pairs})
         )
         select i.* replace (p.scv_pair || '|l|' || i.record_key as record_key), i.record_key as scv_record_key,
                p.scv_pair
@@ -987,7 +987,6 @@ def _pairs_as_input(session: _Session, pairs: pd.DataFrame, splink_model: dict[s
                p.scv_pair
         from pairs as p join scv_link_input as i on i.record_key = p.record_key_r
     """)
-    session.con.unregister("scv_link_pairs_raw")
     model = copy.deepcopy(splink_model)
     model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": "l.scv_pair = r.scv_pair",
                                                         "sql_dialect": "duckdb"}]

@@ -42,14 +42,18 @@ def new_customer_id(seed_key: str, taken: set[str]) -> str:
         salt += 1
 
 
-def _ctes(clusters: str, history: str, build_at: str, new_ids: str | None) -> str:
+def _ctes(clusters: str, history: str, build_at: str, ids: str | None = None) -> str:
     """The assignment as CTEs over two relations (table names or parenthesized queries).
 
-    new_ids: a relation (cluster_key, customer_id) of ids for the clusters that hold no previous
-    id, or None for the first candidate of each (`new_customer_id` with salt 0) computed here.
+    ids: a relation (cluster_key, customer_id) holding every cluster's id, computed before from
+    these CTEs (`assign_sql`), or None to compute them here: a new cluster's id is the first
+    candidate of `new_customer_id` (salt 0).
     """
-    issued_ids = new_ids or f"""(
-        select cluster_key, 'cus_' || left(sha256(cluster_key || '#0'), 16) as customer_id from new_clusters)"""
+    computed = """
+        select cluster_key, previous_id as customer_id from candidates where survival_rank = 1
+        union all
+        select cluster_key, 'cus_' || left(sha256(cluster_key || '#0'), 16) as customer_id from new_clusters"""
+    cluster_ids = f"select cluster_key, customer_id from {ids}" if ids else computed
     return f"""
     with
     clusters as (
@@ -89,10 +93,7 @@ def _ctes(clusters: str, history: str, build_at: str, new_ids: str | None) -> st
         select distinct cluster_key from clusters
         where cluster_key not in (select cluster_key from holders)
     ),
-    cluster_ids as (
-        select cluster_key, previous_id as customer_id from candidates where survival_rank = 1
-        union all
-        select cluster_key, customer_id from {issued_ids}
+    cluster_ids as ({cluster_ids}
     ),
     assigned as (
         select marked.record_key, marked.cluster_key, marked.previous_id, cluster_ids.customer_id
@@ -159,29 +160,35 @@ def assign_sql(con: duckdb.DuckDBPyConnection, clusters: str, history: str | Non
     """The new history (or, with changes=True, this build's changes) as a relation on `con`.
 
     clusters: a relation with record_key, cluster_key; history: one with HISTORY_COLUMNS, or None
-    for a first build. New ids normally come from SQL (sha256 of the cluster key, as
+    for a first build. Each cluster's id is computed once, into the temporary table
+    scv_cluster_ids. New ids normally come from SQL (sha256 of the cluster key, as
     `new_customer_id` with salt 0); only if one of those collides with an id already issued or
     with another new one are they computed in Python, salting until free.
     """
     at = f"timestamp '{build_at.isoformat(sep=' ')}'"
     history = history or _NO_HISTORY
-    ctes = _ctes(clusters, history, at, None)
-    collisions = con.sql(ctes + """
-        , fresh as (select * from cluster_ids where cluster_key in (select cluster_key from new_clusters))
-        select count(*) from fresh
-        where customer_id in (select customer_id from history)
-           or customer_id in (select customer_id from fresh group by customer_id having count(*) > 1)
+    con.execute(f"""create or replace temp table scv_cluster_ids as {_ctes(clusters, history, at)}
+        select cluster_key, customer_id, cluster_key in (select cluster_key from new_clusters) as fresh
+        from cluster_ids""")
+    collisions = con.sql(f"""
+        select count(*) from scv_cluster_ids
+        where fresh and (customer_id in (select customer_id from {history})
+                         or customer_id in (select customer_id from scv_cluster_ids group by customer_id
+                                            having count(*) > 1))
     """).fetchall()[0][0]
     if collisions:
-        keys = [k for (k,) in con.sql(_ctes(clusters, history, at, None)
-                                      + " select cluster_key from new_clusters order by cluster_key").fetchall()]
+        keys = [k for (k,) in con.sql("select cluster_key from scv_cluster_ids where fresh order by cluster_key")
+                .fetchall()]
         taken = {i for (i,) in con.sql(f"select distinct customer_id from {history}").fetchall()}
         ids = []
         for key in keys:
             ids.append(new_customer_id(key, taken))
             taken.add(ids[-1])
         con.register("scv_new_customer_ids", pd.DataFrame({"cluster_key": keys, "customer_id": ids}, dtype=object))
-        ctes = _ctes(clusters, history, at, "scv_new_customer_ids")
+        con.execute("""update scv_cluster_ids set customer_id = new.customer_id
+            from scv_new_customer_ids as new where new.cluster_key = scv_cluster_ids.cluster_key""")
+        con.unregister("scv_new_customer_ids")
+    ctes = _ctes(clusters, history, at, "scv_cluster_ids")
     return con.sql(ctes + (_changes_sql(at) if changes else _history_sql(at)))
 
 

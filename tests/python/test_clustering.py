@@ -187,6 +187,25 @@ def test_stable_ids_rebuild_merge_split_and_new_records():
     assert list(at_t2.customer_id) == [ids1["c"]]
 
 
+def test_a_new_id_that_collides_with_an_issued_one_is_salted():
+    """A new cluster's id is a digest of its smallest record key; should that id already be taken
+    (here: planted in the history on another customer), the new cluster gets the next salt's id,
+    and the existing customer keeps its own."""
+    from scv.stable_ids import new_customer_id
+
+    t1, t2 = datetime(2025, 1, 1), datetime(2025, 1, 2)
+    planted = new_customer_id("n", set())
+    history = pd.DataFrame({"record_key": ["o"], "customer_id": [planted], "customer_first_issued_at": [t1],
+                            "valid_from": [t1], "valid_to": [pd.NaT]})
+    h2, changes = assign(_clusters({"o": "o", "n": "n", "m": "m"}), history, t2)
+    current = dict(zip(h2[h2.valid_to.isna()].record_key, h2[h2.valid_to.isna()].customer_id))
+    assert current["o"] == planted
+    assert current["n"] == new_customer_id("n", {planted}) != planted
+    assert current["m"] == new_customer_id("m", set())
+    assert len(set(current.values())) == 3
+    assert sorted(changes.change_type) == ["new", "new"]
+
+
 def test_empty_inputs():
     out, decisions = cluster(_records(email_norm=[]), NO_EDGES, NO_FUZZY, Guardrails())
     assert len(out) == 0 and len(decisions) == 0

@@ -10,7 +10,7 @@ again (scv.identity._incremental_edges); var identity_incremental: false blocks 
 scores every pair from scratch.
 """
 
-from scv.identity import CANDIDATE_FILTER_SQL, SCORING_COLUMNS, fuzzy_edges, parse_flag, previous_contents
+from scv.identity import CANDIDATE_FILTER_SQL, SCORING_COLUMNS, fuzzy_columns, fuzzy_edges, parse_flag, previous_contents
 
 
 def model(dbt, session):
@@ -24,7 +24,7 @@ def model(dbt, session):
     if parse_flag(incremental, "identity_incremental"):
         previous = previous_contents(session, dbt.this, SCORING_COLUMNS,
                                      select="record_key_l, record_key_r, " + ", ".join(SCORING_COLUMNS))
-    records = dbt.ref("int_identity__records").filter(CANDIDATE_FILTER_SQL).df()
+    records = dbt.ref("int_identity__records").filter(CANDIDATE_FILTER_SQL).select(", ".join(fuzzy_columns())).df()
     return fuzzy_edges(
         records,
         linking_model=str(linking_model),
