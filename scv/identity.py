@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 SIGNAL_COLUMNS = ("first_name_norm", "last_name_norm", "email_norm", "phone_e164", "date_of_birth")
 
@@ -32,17 +33,30 @@ def fuzzy_columns() -> list[str]:
     return [*INPUT_COLUMNS, "first_name_records", "match_keys_changed_at", "source_table"]
 
 
-def fuzzy_candidates(records: pd.DataFrame) -> pd.DataFrame:
-    """The records worth scoring probabilistically.
+def fuzzy_candidates(records: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Table:
+    """The records worth scoring probabilistically (a pandas frame or an Arrow table, returned as
+    the same kind; unchanged when every record qualifies, as after CANDIDATE_FILTER_SQL).
 
     Left out: records with no identifying value at all (an anonymous web visitor who never logged
     in has nothing to compare), and orders placed from a shop account (they belong to the account
     deterministically, and scoring every order would multiply the work for no new link).
     """
+    if isinstance(records, pa.Table):
+        import pyarrow.compute as pc
+
+        present = [c for c in SIGNAL_COLUMNS if c in records.column_names]
+        has_signal = pa.array([False] * records.num_rows)
+        for column in present:
+            has_signal = pc.or_(has_signal, pc.is_valid(records.column(column)))
+        account_order = pc.and_(pc.fill_null(pc.equal(records.column("source_table"), "orders"), False),
+                                pc.is_valid(records.column("shop_customer_id")))
+        keep = pc.and_(has_signal, pc.invert(account_order))
+        return records if pc.all(keep).as_py() in (True, None) else records.filter(keep)
     present = [c for c in SIGNAL_COLUMNS if c in records.columns]
     has_signal = records[present].notna().any(axis=1)
     account_order = (records["source_table"] == "orders") & records["shop_customer_id"].notna()
-    return records[has_signal & ~account_order]
+    keep = has_signal & ~account_order
+    return records if keep.all() else records[keep]
 
 
 #: the columns of int_identity__records that keep track of a record's match keys across builds
@@ -260,9 +274,10 @@ def parse_list(value: object) -> list[str]:
     return [x.strip() for x in str(value or "").split(",") if x.strip()]
 
 
-def fuzzy_edges(records: pd.DataFrame, *, linking_model: str = "shipped", household_veto: bool = True,
+def fuzzy_edges(records: pd.DataFrame | pa.Table, *, linking_model: str = "shipped", household_veto: bool = True,
                 threshold: float = 0.5, seed: int = 42, previous: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Probabilistic edges of the identity records.
+    """Probabilistic edges of the identity records (a pandas frame, or an Arrow table: the dbt
+    model hands over one, so millions of records are never copied into pandas).
 
     linking_model="shipped" scores with the model trained offline and saved in scv/models (the
     default: builds are fast and repeatable, and the weights were reviewed). "train" fits the model
@@ -294,16 +309,26 @@ def fuzzy_edges(records: pd.DataFrame, *, linking_model: str = "shipped", househ
         edges = linking.predict_edges(candidates, threshold=threshold)
     else:
         conflict_m = linking.FIRST_NAME_CONFLICT_M if household_veto else None
-        model = linking.train(candidates, seed=seed, max_pairs=1e6, first_name_conflict_m=conflict_m,
+        model = linking.train(candidates.to_pandas() if isinstance(candidates, pa.Table) else candidates,
+                              seed=seed, max_pairs=1e6, first_name_conflict_m=conflict_m,
                               metadata={"trained_on": "build input"})
         edges = linking.predict_edges(candidates, model, threshold=threshold)
     return _with_scoring(edges, scored_at, signature)
 
 
-def _latest_change(candidates: pd.DataFrame) -> pd.Timestamp:
+def _columns(records: pd.DataFrame | pa.Table) -> list[str]:
+    return records.column_names if isinstance(records, pa.Table) else list(records.columns)
+
+
+def _latest_change(candidates: pd.DataFrame | pa.Table) -> pd.Timestamp:
     """The latest match_keys_changed_at of the records (NaT without any, or without the column)."""
-    if "match_keys_changed_at" not in candidates.columns or not len(candidates):
+    if "match_keys_changed_at" not in _columns(candidates) or not len(candidates):
         return pd.NaT
+    if isinstance(candidates, pa.Table):
+        import pyarrow.compute as pc
+
+        latest = pc.max(candidates.column("match_keys_changed_at")).as_py()
+        return pd.NaT if latest is None else pd.Timestamp(latest)
     return pd.Timestamp(candidates["match_keys_changed_at"].max())
 
 
@@ -329,17 +354,47 @@ def _incremental_edges(candidates: pd.DataFrame, previous: pd.DataFrame, signatu
     """
     from scv import linking
 
-    usable = ("match_keys_changed_at" in candidates.columns and set(SCORING_COLUMNS) <= set(previous.columns)
+    usable = ("match_keys_changed_at" in _columns(candidates) and set(SCORING_COLUMNS) <= set(previous.columns)
               and len(previous) > 0 and bool((previous["scored_by"] == signature).all()))
     if not usable:
         return _with_scoring(linking.predict_edges(candidates, threshold=threshold), scored_at, signature)
     watermark = pd.Timestamp(previous["scored_at"].max())
-    changed = candidates["match_keys_changed_at"].isna() | (candidates["match_keys_changed_at"] > watermark)
-    settled = candidates.loc[~changed, "record_key"].to_numpy()  # (an array: isin converts a set first)
-    kept = previous[previous["record_key_l"].isin(settled) & previous["record_key_r"].isin(settled)]
-    edges = linking.predict_edges(candidates, threshold=threshold, score_only=changed.to_numpy(),
-                                  rescore=kept[["record_key_l", "record_key_r"]])
+    if isinstance(candidates, pa.Table):
+        import pyarrow.compute as pc
+
+        stamps = candidates.column("match_keys_changed_at")
+        later = pc.greater(stamps, pa.scalar(watermark.to_pydatetime(), stamps.type))
+        changed = pc.or_kleene(pc.is_null(stamps), later).to_numpy()
+    else:
+        stamps = candidates["match_keys_changed_at"]
+        changed = (stamps.isna() | (stamps > watermark)).to_numpy()
+    edges = linking.predict_edges(candidates, threshold=threshold, score_only=changed,
+                                  rescore=_edges_between_settled(candidates, changed, previous))
     return _with_scoring(edges, scored_at, signature)
+
+
+def _edges_between_settled(candidates: pd.DataFrame | pa.Table, changed, previous: pd.DataFrame) -> pd.DataFrame:
+    """The previous edges (record_key_l, record_key_r) whose two records are both candidates and
+    not `changed` (one flag per candidate), matched in DuckDB: a pandas isin over millions of
+    string keys took seconds."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        if isinstance(candidates, pa.Table):
+            settled = pa.table({"record_key": candidates.column("record_key"), "changed": pa.array(changed, pa.bool_())})
+        else:
+            settled = pd.DataFrame({"record_key": candidates["record_key"].to_numpy(), "changed": changed})
+        con.register("scv_settled", settled)
+        con.register("scv_previous", previous[["record_key_l", "record_key_r"]])
+        return con.execute("""
+            with settled as (select cast(record_key as varchar) as record_key from scv_settled where not changed)
+            select record_key_l, record_key_r from scv_previous
+            where cast(record_key_l as varchar) in (select record_key from settled)
+              and cast(record_key_r as varchar) in (select record_key from settled)
+        """).df()
+    finally:
+        con.close()
 
 
 #: what int_identity__link_decisions adds to scv.clustering.decide's columns, to decide incrementally

@@ -10,7 +10,8 @@ Every call opens its own in-memory DuckDB connection and closes it before return
 scratch table (`__splink__*`) ever reaches a caller's warehouse.
 
 Input frame: one row per record with the columns of `INPUT_COLUMNS` (any may be null except
-`record_key` and `source_system`); values are expected to be normalized already (see
+`record_key` and `source_system`), as a pandas frame or, for `predict_edges`, an Arrow table
+(which must carry first_name_records; the dbt model hands one over); values are expected to be normalized already (see
 `scv.normalize`): names Unicode-folded lower-case ASCII, emails normalized, phones E.164.
 
 API
@@ -45,6 +46,7 @@ from typing import Any, Literal
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import splink.comparison_level_library as cll
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.comparison_library import CustomComparison
@@ -569,15 +571,45 @@ def _check_input(records: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _load_input(session: _Session, records: pd.DataFrame, score_only: Sequence[bool] | None = None) -> int:
-    """Copy the frame into the private connection, typed, with derived match keys (and, with
-    `score_only`, the flag `scv_score` that marks the records whose pairs are to be scored)."""
-    frame = _check_input(records)
+def _check_arrow_input(records: pa.Table) -> pa.Table:
+    """`_check_input` for an Arrow table (what the dbt model hands over: no pandas copy of millions
+    of records): the same checks, in DuckDB; first_name_records must be a column."""
+    missing_required = [c for c in ("record_key", "source_system", "first_name_records")
+                        if c not in records.column_names]
+    if missing_required:
+        raise ValueError(f"input table lacks required column(s): {', '.join(missing_required)}")
+    con = duckdb.connect()
+    try:
+        con.register("scv_check", records)
+        nulls, dupes = con.execute("""select count(*) filter (where record_key is null or source_system is null),
+            count(*) - count(distinct record_key) from scv_check""").fetchall()[0]
+        if nulls:
+            raise ValueError("record_key and source_system must not be null")
+        if dupes:
+            examples = [k for (k,) in con.execute("""select record_key from scv_check group by record_key
+                having count(*) > 1 order by record_key limit 5""").fetchall()]
+            raise ValueError(f"record_key must be unique; duplicated: {examples}")
+    finally:
+        con.close()
+    columns = [records.column(c) if c in records.column_names else pa.nulls(records.num_rows, pa.string())
+               for c in INPUT_COLUMNS]
+    return pa.table([*columns, records.column("first_name_records")], names=[*INPUT_COLUMNS, "first_name_records"])
+
+
+def _load_input(session: _Session, records: pd.DataFrame | pa.Table,
+                score_only: Sequence[bool] | None = None) -> int:
+    """Copy the records (a frame or an Arrow table) into the private connection, typed, with
+    derived match keys (and, with `score_only`, the flag `scv_score` that marks the records whose
+    pairs are to be scored)."""
+    frame = _check_arrow_input(records) if isinstance(records, pa.Table) else _check_input(records)
     if score_only is not None:
         flags = pd.Series(score_only, dtype="boolean").fillna(True).to_numpy(dtype=bool)
         if len(flags) != len(frame):
             raise ValueError(f"score_only has {len(flags)} flags for {len(frame)} records")
-        frame["scv_score"] = flags
+        if isinstance(frame, pa.Table):
+            frame = frame.append_column("scv_score", pa.array(flags))
+        else:
+            frame["scv_score"] = flags
     session.con.register("scv_link_raw", frame)
     string_cols = ",\n        ".join(
         f"nullif(trim(cast({c} as varchar)), '') as {c}"
@@ -850,7 +882,7 @@ def _scaled_prior(model: LinkModel, n_records: int, rescale_prior: bool) -> floa
 
 
 def predict_edges(
-    records: pd.DataFrame,
+    records: pd.DataFrame | pa.Table,
     model: LinkModel | str | Path | None = None,
     threshold: float = 0.5,
     *,

@@ -13,6 +13,7 @@ import random
 import duckdb
 import jellyfish
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from scv import linking
@@ -352,6 +353,11 @@ def test_candidate_filter_sql_selects_what_fuzzy_candidates_selects():
     in_sql = set(con.execute(f"select record_key from records where {CANDIDATE_FILTER_SQL}").df().record_key)
     assert in_sql == set(fuzzy_candidates(records).record_key)
     assert len(in_sql) == len(records) - 10
+    # the same rule on an Arrow table (what the dbt model hands over)
+    table = pa.Table.from_pandas(records, preserve_index=False)
+    assert set(fuzzy_candidates(table).column("record_key").to_pylist()) == in_sql
+    kept = fuzzy_candidates(table).filter(pa.array([True] * len(in_sql)))
+    assert fuzzy_candidates(kept) is kept  # nothing to leave out: the table itself, no copy
 
 
 def test_scoring_only_flagged_records_and_given_pairs_gives_the_full_scores():
@@ -411,6 +417,10 @@ def test_incremental_fuzzy_edges_equal_a_full_scoring():
     incremental = identity.fuzzy_edges(day1, previous=edges0)
     full = identity.fuzzy_edges(day1)
     pd.testing.assert_frame_equal(incremental, full)
+    # the same records as an Arrow table (the dbt model's input): the same edges, full and incremental
+    table = pa.Table.from_pandas(day1, preserve_index=False)
+    pd.testing.assert_frame_equal(identity.fuzzy_edges(table), full)
+    pd.testing.assert_frame_equal(identity.fuzzy_edges(table, previous=edges0), full)
     assert set(incremental.scored_at) == {pd.Timestamp("2026-01-02")}
     assert len(full) > len(edges0)
     # nothing changed since: the same edges again
@@ -431,3 +441,16 @@ def test_incremental_fuzzy_edges_equal_a_full_scoring():
         linking.predict_edges = original
     assert calls[0].get("score_only") is None and calls[0].get("rescore") is None
     assert calls[1]["score_only"].sum() == 0 and len(calls[1]["rescore"]) == len(full)
+
+
+def test_an_arrow_input_is_checked_like_a_frame():
+    records = _small_world(persons=20).assign(first_name_records=1)
+    table = pa.Table.from_pandas(records, preserve_index=False)
+    with pytest.raises(ValueError, match="duplicated"):
+        linking.predict_edges(pa.concat_tables([table, table.slice(0, 1)]))
+    keys = [None] + table.column("record_key").to_pylist()[1:]
+    nulled = table.set_column(table.column_names.index("record_key"), "record_key", pa.array(keys, pa.string()))
+    with pytest.raises(ValueError, match="must not be null"):
+        linking.predict_edges(nulled)
+    with pytest.raises(ValueError, match="first_name_records"):
+        linking.predict_edges(table.drop_columns(["first_name_records"]))
