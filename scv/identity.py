@@ -44,14 +44,17 @@ def fuzzy_candidates(records: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Tabl
     if isinstance(records, pa.Table):
         import pyarrow.compute as pc
 
+        if not records.num_rows:
+            return records
         present = [c for c in SIGNAL_COLUMNS if c in records.column_names]
-        has_signal = pa.array([False] * records.num_rows)
+        has_signal = pa.array([False] * records.num_rows, pa.bool_())
         for column in present:
             has_signal = pc.or_(has_signal, pc.is_valid(records.column(column)))
-        account_order = pc.and_(pc.fill_null(pc.equal(records.column("source_table"), "orders"), False),
+        source_table = records.column("source_table").cast(pa.string())  # (an all-null column may be typed null)
+        account_order = pc.and_(pc.fill_null(pc.equal(source_table, "orders"), False),
                                 pc.is_valid(records.column("shop_customer_id")))
         keep = pc.and_(has_signal, pc.invert(account_order))
-        return records if pc.all(keep).as_py() in (True, None) else records.filter(keep)
+        return records if pc.all(keep).as_py() else records.filter(keep)
     present = [c for c in SIGNAL_COLUMNS if c in records.columns]
     has_signal = records[present].notna().any(axis=1)
     account_order = (records["source_table"] == "orders") & records["shop_customer_id"].notna()
@@ -362,8 +365,8 @@ def _incremental_edges(candidates: pd.DataFrame, previous: pd.DataFrame, signatu
     if isinstance(candidates, pa.Table):
         import pyarrow.compute as pc
 
-        stamps = candidates.column("match_keys_changed_at")
-        later = pc.greater(stamps, pa.scalar(watermark.to_pydatetime(), stamps.type))
+        stamps = candidates.column("match_keys_changed_at").cast(pa.timestamp("us"))
+        later = pc.greater(stamps, pa.scalar(watermark.to_pydatetime(), pa.timestamp("us")))
         changed = pc.or_kleene(pc.is_null(stamps), later).to_numpy()
     else:
         stamps = candidates["match_keys_changed_at"]

@@ -454,3 +454,19 @@ def test_an_arrow_input_is_checked_like_a_frame():
         linking.predict_edges(nulled)
     with pytest.raises(ValueError, match="first_name_records"):
         linking.predict_edges(table.drop_columns(["first_name_records"]))
+
+
+def test_an_empty_or_all_null_arrow_input_scores_nothing():
+    """A world without any identity record (e.g. CDNOW: orders only) hands over an empty table; a
+    column that is null throughout may reach Arrow typed null. Neither may break the filter."""
+    from scv.identity import fuzzy_candidates, fuzzy_columns, fuzzy_edges
+
+    empty = pa.table({c: pa.array([], pa.string()) for c in fuzzy_columns()})
+    assert fuzzy_candidates(empty).num_rows == 0 and len(fuzzy_edges(empty)) == 0
+    records = _small_world(persons=20).assign(first_name_records=1, source_table=None, shop_customer_id=None,
+                                              match_keys_changed_at=None)
+    table = pa.Table.from_pandas(records, preserve_index=False)
+    assert table.schema.field("source_table").type == pa.null()
+    assert fuzzy_candidates(table).num_rows == len(records)
+    pd.testing.assert_frame_equal(fuzzy_edges(table).drop(columns=["scored_at"]),
+                                  fuzzy_edges(records).drop(columns=["scored_at"]))
