@@ -41,20 +41,18 @@ def fuzzy_candidates(records: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Tabl
     in has nothing to compare), and orders placed from a shop account (they belong to the account
     deterministically, and scoring every order would multiply the work for no new link).
     """
-    if isinstance(records, pa.Table):
-        import pyarrow.compute as pc
+    if isinstance(records, pa.Table):  # CANDIDATE_FILTER_SQL itself, in DuckDB
+        import duckdb
 
-        if not records.num_rows:
-            return records
-        present = [c for c in SIGNAL_COLUMNS if c in records.column_names]
-        has_signal = pa.array([False] * records.num_rows, pa.bool_())
-        for column in present:
-            has_signal = pc.or_(has_signal, pc.is_valid(records.column(column)))
-        source_table = records.column("source_table").cast(pa.string())  # (an all-null column may be typed null)
-        account_order = pc.and_(pc.fill_null(pc.equal(source_table, "orders"), False),
-                                pc.is_valid(records.column("shop_customer_id")))
-        keep = pc.and_(has_signal, pc.invert(account_order))
-        return records if pc.all(keep).as_py() else records.filter(keep)
+        con = duckdb.connect()
+        try:
+            con.register("scv_records", records)
+            qualifying = con.sql(f"select count(*) from scv_records where {CANDIDATE_FILTER_SQL}").fetchall()[0][0]
+            if qualifying == records.num_rows:
+                return records
+            return con.sql(f"select * from scv_records where {CANDIDATE_FILTER_SQL}").to_arrow_reader().read_all()
+        finally:
+            con.close()
     present = [c for c in SIGNAL_COLUMNS if c in records.columns]
     has_signal = records[present].notna().any(axis=1)
     account_order = (records["source_table"] == "orders") & records["shop_customer_id"].notna()

@@ -252,7 +252,7 @@ def parse_phones(pairs: list[tuple[str, str | None]], fallback_regions: tuple[st
     cancelled = False
 
     def run_worker(index: int) -> None:
-        with lock:  # (a worker started after a failure here is killed at once)
+        with lock:  # (no worker starts after a failure here)
             if cancelled:
                 return
             worker = subprocess.Popen([sys.executable, "-m", "scv.phone_worker"], stdin=subprocess.PIPE,
