@@ -25,12 +25,36 @@ CANDIDATE_FILTER_SQL = (
 
 
 def fuzzy_columns() -> list[str]:
-    """The columns of int_identity__records that `fuzzy_edges` reads: the linking engine's input,
-    the first-name count, the match-key stamp and what `fuzzy_candidates` filters on (the model
-    copies only these into Python: half the table's columns)."""
+    """The columns `fuzzy_edges` reads (`fuzzy_input_sql`): the linking engine's input, the
+    first-name count, the match-key stamp and what `fuzzy_candidates` filters on (the model copies
+    only these into Python: half the table's columns)."""
     from scv.linking import INPUT_COLUMNS
 
     return [*INPUT_COLUMNS, "first_name_records", "match_keys_changed_at", "source_table"]
+
+
+#: the records that count towards a first name's first_name_records: orders placed from a shop
+#: account are left out (they repeat the account's name once per order)
+FIRST_NAME_COUNTED_SQL = "first_name_norm is not null and not (source_table = 'orders' and shop_customer_id is not null)"
+
+
+def first_name_counts_sql(records: str) -> str:
+    """SQL for one row per first-name spelling (first_name_norm) with first_name_records, how many
+    of `records` (a table name or parenthesized query) write it: int_identity__first_name_counts,
+    and scv.normalize.first_name_records in SQL. A spelling written by many records is an
+    established name: two such spellings are two people, not a typo."""
+    return (f"select first_name_norm, count(*) as first_name_records from {records} "
+            f"where {FIRST_NAME_COUNTED_SQL} group by first_name_norm")
+
+
+def fuzzy_input_sql(records: str, first_name_counts: str) -> str:
+    """SQL for what int_identity__fuzzy_edges hands the linking engine: the `fuzzy_columns` of the
+    identity records that pass CANDIDATE_FILTER_SQL, each with its first name's count."""
+    return f"""select {', '.join(fuzzy_columns())} from (
+        select records.*, counts.first_name_records
+        from {records} as records
+        left join {first_name_counts} as counts on counts.first_name_norm = records.first_name_norm
+    ) where {CANDIDATE_FILTER_SQL}"""
 
 
 def fuzzy_candidates(records: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Table:
@@ -116,11 +140,11 @@ def _sql_text(value: str) -> str:
 
 
 #: the columns int_identity__records needs in its previous contents to reuse their normalization
-REUSE_COLUMNS = ("source_row_hash", "normalized_with", "country_code", "first_name_records")
+REUSE_COLUMNS = ("source_row_hash", "normalized_with", "country_code")
 
 
 def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_at: datetime,
-                           reuse_rows: bool = True):
+                           reuse_rows: bool = True, changes_only: bool = False):
     """The identity records with match keys (scv.normalize) and their stamps (`stamp_sql`), as a
     relation on `con`: what int_identity__records holds.
 
@@ -133,9 +157,18 @@ def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_a
     fallback regions, keeps its normalized columns without passing through Python; the others are
     normalized (reusing the last build's parses of the same emails and phones). What depends on all
     records is computed over all of them: the fallback regions (from the countries' counts) and
-    first_name_records (in SQL). The result is the same as normalizing every record. Scratch
-    objects are temporary (scv_ prefixed), so nothing but the returned relation reaches the warehouse.
+    whether each first name is established (`first_name_counts_sql`, which the match-key hash
+    reads). The result is the same as normalizing every record. Scratch objects are temporary
+    (scv_ prefixed), so nothing but the returned relation reaches the warehouse.
+
+    changes_only=True (with `previous`) returns only the rows that differ from `previous`: new and
+    changed records, and records whose first name became, or stopped being, an established name
+    (their match-key hash changes). `previous` with these rows put in by record_key, less the
+    records no longer in `unioned` (the model's post-hook deletes them), is the full
+    result: the model updates its table in place instead of writing millions of unchanged rows.
+    When `previous` lacks a column of the result, every row is returned.
     """
+    from scv.linking import ESTABLISHED_NAME_RECORDS
     from scv.normalize import KNOWN_COLUMNS, normalization_signature, normalize_records
 
     signature = normalization_signature(ref)
@@ -161,31 +194,43 @@ def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_a
             and (email in (select email from scv_records_todo) or phone in (select phone from scv_records_todo))""").df()
     normalized = normalize_records(con.sql("select * from scv_records_todo").df(), ref, known=known,
                                    fallback=fallback)
+    # the count is its own model (int_identity__first_name_counts): it moves with every new record
+    normalized = normalized.drop(columns="first_name_records")
     normalized["normalized_with"] = signature
+    con.execute("create or replace temp table scv_records_todo_keys as select record_key from scv_records_todo")
     con.execute("drop table scv_records_todo")
     con.register("scv_normalized_records", normalized)
+    fresh, kept = "scv_normalized_records", None
     if reuse:
         # the last build's types: an empty frame of new records has no types of its own
         cast = ", ".join(f"cast({c} as {previous_types[c]}) as {c}" for c in normalized.columns)
-        combined = f"""(
-            select {cast} from scv_normalized_records
-            union all
-            select {cast} from {previous} as previous
-            where exists (select 1 from scv_unioned_records as unioned where {same_row}))"""
+        fresh = f"(select {cast} from scv_normalized_records)"
+        # the last build's rows still in the sources and not normalized again: the same row as then
+        # (record_key is unique in both), found without comparing every row again
+        kept = f"""(select {cast} from {previous}
+            where record_key in (select record_key from scv_unioned_records)
+              and record_key not in (select record_key from scv_records_todo_keys))"""
+    combined = fresh if kept is None else f"({fresh} union all {kept})"
+    con.execute(f"create or replace temp table scv_first_name_counts as {first_name_counts_sql(combined)}")
+    counts = "scv_first_name_counts"
+    # (a last build without some column of the result gets every row: the update adds the column)
+    changes_only = changes_only and {*normalized.columns, *MATCH_KEY_HISTORY_COLUMNS} <= previous_types.keys()
+    if changes_only and kept is not None:
+        # kept rows whose first name crossed ESTABLISHED_NAME_RECORDS either way: their hash changes
+        crossed = f"""(
+            select first_name_norm from {counts} as now
+            full join ({first_name_counts_sql(previous)}) as before using (first_name_norm)
+            where (coalesce(now.first_name_records, 0) >= {ESTABLISHED_NAME_RECORDS})
+                  != (coalesce(before.first_name_records, 0) >= {ESTABLISHED_NAME_RECORDS})
+        )"""
+        rows = f"({fresh} union all (select * from {kept} where first_name_norm in {crossed}))"
     else:
-        combined = "scv_normalized_records"
-    recounted = f"""(
-        with
-        combined as (select * from {combined}),
-        counts as (
-            select first_name_norm, count(*) as first_name_records from combined
-            where first_name_norm is not null and not (source_table = 'orders' and shop_customer_id is not null)
-            group by first_name_norm
-        )
-        select combined.* replace (counts.first_name_records as first_name_records)
-        from combined left join counts on counts.first_name_norm = combined.first_name_norm
+        rows = combined
+    counted = f"""(
+        select rows.*, counts.first_name_records
+        from {rows} as rows left join {counts} as counts on counts.first_name_norm = rows.first_name_norm
     )"""
-    return stamp_sql(con, recounted, previous, build_at)
+    return stamp_sql(con, counted, previous, build_at).select("* exclude (first_name_records)")
 
 
 def _fallback_regions(con, relation: str, column: str, ref, coded: bool = False) -> tuple[str, ...]:

@@ -230,36 +230,65 @@ def _unioned(n: int) -> pd.DataFrame:
 def test_records_normalized_incrementally_equal_a_full_normalization(ref, monkeypatch):
     """int_identity__records reuses the last build's rows whose unioned row did not change
     (scv.identity.normalized_records_sql): the same table as normalizing everything, with only the
-    new and changed records passed through Python, and no scratch object left in the database."""
+    new and changed records passed through Python, and no scratch object left in the database.
+    Updated in place (changes_only), it writes only the new and changed rows and those whose first
+    name became or stopped being established, and the update gives the same table."""
     from datetime import datetime
 
     import duckdb
 
+    import scv.linking as linking
     import scv.normalize as normalize
     from scv.identity import normalized_records_sql
 
+    monkeypatch.setattr(linking, "ESTABLISHED_NAME_RECORDS", 4)
     day0 = _unioned(100)
+    day0.loc[[10, 11, 12], "first_name"] = "Bea"  # 3 records: not yet established
+    day0.loc[[20, 21, 22, 23], "first_name"] = "Cleo"  # 4 records: established
     day1 = _unioned(120)
+    day1.loc[[10, 11, 12, 100], "first_name"] = "Bea"  # a fourth Bea: the name becomes established
+    day1.loc[[20, 21, 22], "first_name"] = "Cleo"
+    day1.loc[23, "first_name"] = "Dora"  # a third Cleo: no longer established
     day1.loc[5, "email"] = "someone.else@example.com"
-    day1.loc[3, "first_name"] = "Anna1"  # moves the first-name counts of records left as they were
+    day1.loc[3, "first_name"] = "Anna1"
     day1 = day1.drop(index=7)
     con = duckdb.connect()
     con.register("day0", day0)
     con.register("day1", day1)
     first = normalized_records_sql(con, "day0", None, ref, datetime(2026, 1, 1))
     con.execute("create table previous as select * from first")
+    con.execute("create table day0_records as select * from previous")
     seen = []
     real = normalize.normalize_records
     monkeypatch.setattr(normalize, "normalize_records", lambda records, *a, **k: seen.append(len(records))
                         or real(records, *a, **k))
     incremental = normalized_records_sql(con, "day1", "previous", ref, datetime(2026, 1, 2)).df()
-    assert seen == [22]  # 20 new records, 2 changed
+    assert seen == [23]  # 20 new records, 3 changed
     full = normalized_records_sql(con, "day1", None, ref, datetime(2026, 1, 2)).df()
     compared = [c for c in full.columns if c != "match_keys_changed_at"]
     assert list(incremental.columns) == list(full.columns)
+    assert "first_name_records" not in full.columns  # its own model: it moves with every new record
     pd.testing.assert_frame_equal(incremental.sort_values("record_key")[compared].reset_index(drop=True),
                                   full.sort_values("record_key")[compared].reset_index(drop=True))
-    assert incremental["first_name_records"].notna().any()
+    # in place: the changed rows, put into the last build's table by record_key, less the vanished record
+    changes = normalized_records_sql(con, "day1", "previous", ref, datetime(2026, 1, 2), changes_only=True)
+    con.execute("create table changes as select * from changes")
+    changed = {k for (k,) in con.sql("select record_key from changes").fetchall()}
+    crossed = {"k10", "k11", "k12", "k20", "k21", "k22"}
+    assert changed == {*(f"k{i}" for i in range(100, 120)), "k3", "k5", "k23", *crossed}
+    con.execute("""delete from previous where record_key in (select record_key from changes)
+        or record_key not in (select record_key from day1)""")
+    con.execute("insert into previous by name select * from changes")
+    updated = con.sql("select * from previous").df()
+    assert list(updated.columns) == list(incremental.columns)
+    pd.testing.assert_frame_equal(updated.sort_values("record_key").reset_index(drop=True),
+                                  incremental.sort_values("record_key").reset_index(drop=True))
+    # the records whose name crossed the line are stamped as changed (the linking model reads it)
+    stamps = updated.set_index("record_key")["match_keys_changed_at"]
+    assert (stamps[sorted(crossed)] == pd.Timestamp("2026-01-02")).all() and stamps["k30"] < pd.Timestamp("2026-01-02")
+    con.execute("drop table changes")
+    con.execute("drop table previous")
+    con.execute("create table previous as select * from day0_records")
     # another ranking of countries (other phone fallback regions) normalizes every record again
     seen.clear()
     normalized_records_sql(con, "(select * replace ('FR' as country) from day1)", "previous", ref,

@@ -33,6 +33,10 @@ records as (
     select * from {{ ref('int_identity__records') }}
 ),
 
+first_name_counts as (
+    select * from {{ ref('int_identity__first_name_counts') }}
+),
+
 keyed as (
     -- records that take part in key-based rules; orders placed from an account link through it
     select
@@ -46,8 +50,9 @@ keyed as (
         records.phone_e164,
         records.shop_customer_id,
         -- how many records write the first name this way: tells a rare spelling (a typo) from a name
-        records.first_name_records
+        first_name_counts.first_name_records
     from records
+    left join first_name_counts on records.first_name_norm = first_name_counts.first_name_norm
     where not (records.source_table = 'orders' and records.shop_customer_id is not null)
 ),
 

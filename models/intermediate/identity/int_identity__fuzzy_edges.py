@@ -10,7 +10,7 @@ again (scv.identity._incremental_edges); var identity_incremental: false blocks 
 scores every pair from scratch.
 """
 
-from scv.identity import CANDIDATE_FILTER_SQL, SCORING_COLUMNS, fuzzy_columns, fuzzy_edges, parse_flag, previous_contents
+from scv.identity import SCORING_COLUMNS, fuzzy_edges, fuzzy_input_sql, parse_flag, previous_contents
 
 
 def model(dbt, session):
@@ -25,7 +25,9 @@ def model(dbt, session):
         previous = previous_contents(session, dbt.this, SCORING_COLUMNS,
                                      select="record_key_l, record_key_r, " + ", ".join(SCORING_COLUMNS))
     # an Arrow table, not pandas: a third of the memory, and no per-value conversion
-    records = (dbt.ref("int_identity__records").filter(CANDIDATE_FILTER_SQL).select(", ".join(fuzzy_columns()))
+    records = dbt.ref("int_identity__records")
+    first_name_counts = dbt.ref("int_identity__first_name_counts")
+    records = (session.sql(fuzzy_input_sql(f"({records.sql_query()})", f"({first_name_counts.sql_query()})"))
                .to_arrow_reader().read_all())
     return fuzzy_edges(
         records,
