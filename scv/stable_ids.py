@@ -108,14 +108,18 @@ def _ctes(clusters: str, history: str, build_at: str, ids: str | None = None) ->
     """
 
 
-def _history_sql(build_at: str) -> str:
+def _history_sql(build_at: str, changes_only: bool = False) -> str:
+    """The new history; with changes_only, only its rows that differ from `history`: the periods
+    this build closes (with their valid_to) and the ones it opens."""
+    closing = "history.valid_to is null and assigned.customer_id is distinct from history.customer_id"
+    kept = "where " + closing if changes_only else ""
     return f"""
     select
         history.record_key, history.customer_id, history.customer_first_issued_at, history.valid_from,
-        case when history.valid_to is null and assigned.customer_id is distinct from history.customer_id
-            then {build_at} else history.valid_to end as valid_to
+        case when {closing} then {build_at} else history.valid_to end as valid_to
     from history
     left join assigned on assigned.record_key = history.record_key
+    {kept}
     union all
     select
         assigned.record_key, assigned.customer_id,
@@ -156,8 +160,12 @@ def _changes_sql(build_at: str) -> str:
 
 
 def assign_sql(con: duckdb.DuckDBPyConnection, clusters: str, history: str | None, build_at: datetime,
-               changes: bool = False) -> duckdb.DuckDBPyRelation:
+               changes: bool = False, changes_only: bool = False) -> duckdb.DuckDBPyRelation:
     """The new history (or, with changes=True, this build's changes) as a relation on `con`.
+
+    changes_only=True gives only the history rows that differ from `history`: the periods this
+    build closes and the ones it opens. `history` with these rows put in by (record_key,
+    valid_from) is the new history: int_identity__customer_keys updates its table in place.
 
     clusters: a relation with record_key, cluster_key; history: one with HISTORY_COLUMNS, or None
     for a first build. Each cluster's id is computed once, into the temporary table
@@ -189,7 +197,7 @@ def assign_sql(con: duckdb.DuckDBPyConnection, clusters: str, history: str | Non
             from scv_new_customer_ids as new where new.cluster_key = scv_cluster_ids.cluster_key""")
         con.unregister("scv_new_customer_ids")
     ctes = _ctes(clusters, history, at, "scv_cluster_ids")
-    return con.sql(ctes + (_changes_sql(at) if changes else _history_sql(at)))
+    return con.sql(ctes + (_changes_sql(at) if changes else _history_sql(at, changes_only)))
 
 
 def assign(clusters: pd.DataFrame, history: pd.DataFrame | None, build_at: datetime

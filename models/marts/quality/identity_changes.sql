@@ -26,21 +26,18 @@ transitions as (
             and opened.valid_from = closed.valid_to
 ),
 
-builds as (
-    select distinct build_at
-    from transitions
-),
-
 surviving as (
-    -- ids that still hold records after each build
+    -- the previous ids of each build's transitions that still hold records after it (looked up by
+    -- id: the work grows with the changes, not with builds times records)
     select distinct
-        builds.build_at,
+        transitions.build_at,
         history.customer_id
-    from builds
+    from transitions
     inner join history
         on
-            builds.build_at >= history.valid_from
-            and (history.valid_to is null or builds.build_at < history.valid_to)
+            transitions.previous_customer_id = history.customer_id
+            and transitions.build_at >= history.valid_from
+            and (history.valid_to is null or transitions.build_at < history.valid_to)
 ),
 
 classified as (
