@@ -220,3 +220,19 @@ def test_febrl_through_the_warehouse_with_a_model_fitted_on_the_build(tmp_path, 
         undeclared = run_dbt(["test", "--select", "assert_identity_guardrails_hold"], landing,
                              tmp_path / "tampered.duckdb")
         assert undeclared.ok, undeclared.output[-2000:]
+
+
+def test_a_customer_keys_table_without_its_history_is_a_clear_error(built_world, tmp_path):
+    """int_identity__customer_keys keeps ids from its own history: a table that lost a history
+    column cannot keep them, and the build says so (and how to start afresh) instead of silently
+    issuing new ids."""
+    landing, warehouse, _ = built_world
+    copy = tmp_path / "broken.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("alter table int_identity__customer_keys drop column customer_first_issued_at")
+    con.close()
+    result = run_dbt(["run", "--select", "int_identity__customer_keys"], landing, copy)
+    assert not result.ok and "the ids cannot be kept from it" in result.output, result.output[-2000:]
+    rebuilt = run_dbt(["run", "--select", "int_identity__customer_keys", "--full-refresh"], landing, copy)
+    assert rebuilt.ok, rebuilt.output[-2000:]
