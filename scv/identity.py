@@ -194,8 +194,6 @@ def normalized_records_sql(con, unioned: str, previous: str | None, ref, build_a
             and (email in (select email from scv_records_todo) or phone in (select phone from scv_records_todo))""").df()
     normalized = normalize_records(con.sql("select * from scv_records_todo").df(), ref, known=known,
                                    fallback=fallback)
-    # the count is its own model (int_identity__first_name_counts): it moves with every new record
-    normalized = normalized.drop(columns="first_name_records")
     normalized["normalized_with"] = signature
     con.execute("create or replace temp table scv_records_todo_keys as select record_key from scv_records_todo")
     con.execute("drop table scv_records_todo")

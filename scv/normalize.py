@@ -295,18 +295,32 @@ def _map_unique(series: pd.Series, func, known: dict | None = None) -> pd.Series
 
 
 def first_name_records(records: pd.DataFrame) -> pd.Series:
-    """How many records write each record's first name this way (null without a first name).
+    """How many records write each record's first name this way (null without a first name), for
+    a frame of records: scv.identity.first_name_counts_sql, the one spelling of the rule
+    (int_identity__first_name_counts), run on the frame.
 
     A rare spelling is a typo or a variant; two spellings each written by many records are two
     names ("marina" / "mariana"). Orders placed from a shop account are left out of the count:
     they repeat the account's name once per order. One count, used by the deterministic rules
     (var identity_established_name_records) and the linking model (ESTABLISHED_NAME_RECORDS).
     """
-    counted = pd.Series(True, index=records.index)
-    if {"source_table", "shop_customer_id"} <= set(records.columns):
-        counted = ~((records["source_table"] == "orders") & records["shop_customer_id"].notna())
-    counts = records.loc[counted, "first_name_norm"].value_counts()
-    return records["first_name_norm"].map(counts).astype("Int64")
+    import duckdb
+
+    from scv.identity import first_name_counts_sql
+
+    # (a frame without the source columns counts every record)
+    frame = pd.DataFrame({"first_name_norm": records["first_name_norm"].astype(object),
+                          "source_table": records.get("source_table", pd.Series(None, index=records.index, dtype=object)),
+                          "shop_customer_id": records.get("shop_customer_id",
+                                                          pd.Series(None, index=records.index, dtype=object))})
+    con = duckdb.connect()
+    try:
+        con.register("scv_first_names", frame)
+        counts = con.sql(first_name_counts_sql("scv_first_names")).df()
+    finally:
+        con.close()
+    return records["first_name_norm"].map(dict(zip(counts["first_name_norm"], counts["first_name_records"]))
+                                          ).astype("Int64")
 
 
 def country_code(value, ref: Reference) -> str | None:
@@ -380,7 +394,6 @@ def normalize_records(records: pd.DataFrame, ref: Reference, known: pd.DataFrame
     for col in ("first_name_norm", "last_name_norm"):
         blocked = _map_unique(out[col], lambda v: ref.is_blocked("name", v)).eq(True)
         out[col] = out[col].where(~blocked & ~blocked_full.eq(True), None)
-    out["first_name_records"] = first_name_records(out)
     out["first_name_canonical"] = _map_unique(out["first_name_norm"], lambda v: ref.nicknames.get(v, v))
     out["first_name_metaphone"] = _map_unique(out["first_name_norm"], lambda v: jellyfish.metaphone(v) or None)
     out["last_name_metaphone"] = _map_unique(out["last_name_norm"], lambda v: jellyfish.metaphone(v) or None)

@@ -297,3 +297,19 @@ def test_records_normalized_incrementally_equal_a_full_normalization(ref, monkey
     stored = con.sql("select count(*) from duckdb_tables() where not temporary and table_name like 'scv_%'").fetchall()
     views = con.sql("select count(*) from duckdb_views() where not temporary and view_name like 'scv_%'").fetchall()
     assert stored == [(0,)] and views == [(0,)]
+
+
+def test_first_name_records_leave_out_orders_placed_from_an_account():
+    """scv.normalize.first_name_records counts a frame's first-name spellings with the SQL rule of
+    int_identity__first_name_counts: orders placed from a shop account repeat the account's name
+    and are left out; a guest order counts; a record without a first name gets no count."""
+    from scv.normalize import first_name_records
+
+    records = pd.DataFrame({
+        "first_name_norm": ["anna", "anna", "anna", "anna", "bob", None],
+        "source_table": ["customers", "orders", "orders", "contacts", "orders", "contacts"],
+        "shop_customer_id": ["c1", "c1", None, None, "c2", None],
+    })
+    assert first_name_records(records).tolist() == [3, 3, 3, 3, pd.NA, pd.NA]
+    # without the source columns every record counts
+    assert first_name_records(records[["first_name_norm"]]).tolist() == [4, 4, 4, 4, 1, pd.NA]
