@@ -75,6 +75,35 @@
 
 
 {#-
+    Governance rule 8 (metadata coverage), ownership: every model and seed of the project belongs to
+    a group (models/_groups.yml) whose owner has a name or an email, so dbt docs names whom to ask
+    about any table. (Macros are not in dbt's graph variable; their descriptions are checked by
+    pytest on the manifest.)
+-#}
+{% macro ownership_problems() -%}
+    {%- set problems = [] -%}
+    {%- if execute -%}
+        {%- set owners = {} -%}
+        {%- for group_node in graph.get('groups', {}).values() if group_node.package_name == project_name -%}
+            {%- set owner = group_node.owner or {} -%}
+            {%- do owners.update({group_node.name: owner.get('name') or owner.get('email')}) -%}
+        {%- endfor -%}
+        {%- for resource_type in ['model', 'seed'] -%}
+            {%- for node in project_nodes(resource_type) -%}
+                {%- set group_name = node.config.get('group') or node.get('group') -%}
+                {%- if not group_name -%}
+                    {%- do problems.append((node.name, resource_type ~ ' belongs to no group (models/_groups.yml): it has no owner')) -%}
+                {%- elif not owners.get(group_name) -%}
+                    {%- do problems.append((node.name, resource_type ~ ' belongs to group ' ~ group_name ~ ', which names no owner')) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(problems) -}}
+{%- endmacro %}
+
+
+{#-
     Governance rule 14: every model has a tested primary key - a unique and a not_null test on the
     same column (or a not_null constraint), a unique_combination_of_columns test, or a
     primary_key constraint. A model may opt out only with meta.primary_key_exception (the reason).

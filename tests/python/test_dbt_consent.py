@@ -8,6 +8,7 @@ with a broken mart, audience and source.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -312,8 +313,9 @@ sources:
 
 
 def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
-    """Rules 5 (no stored landing rows), 8, 14, 16 and the audience test coverage: a project copy
-    with a broken mart, audience, source and a table copying a landing source."""
+    """Rules 5 (no stored landing rows), 8 (metadata, ownership), 14, 16 and the audience test
+    coverage: a project copy with a broken mart (in a folder no group owns), audience, source and a
+    table copying a landing source."""
     project = tmp_path / "project"
     project.mkdir()
     for name in ("dbt_project.yml", "profiles.yml"):
@@ -335,4 +337,52 @@ def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
     failed = _failed_tests(result.output)
     assert {"assert_mart_columns_have_description_and_pii", "assert_every_model_has_primary_key_test",
             "assert_sources_declare_freshness", "assert_audiences_carry_consent_tests",
-            "assert_landing_rows_are_not_stored"} <= failed, result.output[-3000:]
+            "assert_landing_rows_are_not_stored", "assert_every_node_has_an_owner"} <= failed, result.output[-3000:]
+    # the ownership check names the models without a group, and only them (its compiled SQL holds
+    # one row per problem)
+    compiled = next((tmp_path / "target-w" / "compiled").rglob("assert_every_node_has_an_owner.sql")).read_text()
+    named = set(re.findall(r"'(\w+)' as object_name", compiled))
+    assert named == {"zz_broken_mart", "audience_zz_untested", "zz_landing_copy"}, compiled[-2000:]
+
+
+def _argument_names(signature: str) -> set[str]:
+    """The argument names of a Jinja macro signature ("a, b=[1, 2], c='x,y'")."""
+    names, depth, quote, current = set(), 0, None, ""
+    for char in signature + ",":
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            if current.strip():
+                names.add(current.split("=")[0].strip())
+            current = ""
+            continue
+        current += char
+    return names
+
+
+def test_every_macro_is_documented_with_its_arguments(built_world):
+    """Rule 8 for reusable logic: every macro of the project (tests/generic included) has a
+    description in a properties file, and documents exactly the arguments of its signature. Macros
+    are not in dbt's `graph` variable, so this reads the manifest the build wrote."""
+    _, warehouse, result = built_world
+    assert result.ok, result.output[-3000:]
+    manifest = json.loads((warehouse.parent / f"target-{warehouse.stem}" / "manifest.json").read_text())
+    problems = []
+    for macro in manifest["macros"].values():
+        if macro["package_name"] != "single_customer_view":
+            continue
+        if not (macro.get("description") or "").strip():
+            problems.append(f"{macro['name']}: no description")
+            continue
+        signature = re.search(r"\{%-?\s*(?:macro|test)\s+\w+\s*\((.*?)\)\s*-?%\}", macro["macro_sql"], re.S)
+        declared = _argument_names(signature.group(1)) if signature else set()
+        documented = {arg["name"] for arg in macro.get("arguments") or []}
+        if documented != declared:
+            problems.append(f"{macro['name']}: documents {sorted(documented)}, declares {sorted(declared)}")
+    assert not problems, "\n".join(problems)

@@ -264,6 +264,51 @@ def test_recall_ceiling_joins_only_records_that_share_evidence(tmp_path: Path, c
     assert "recall ceiling 0.50000" in format_report(r)
 
 
+def test_pairwise_is_also_reported_without_orders_placed_from_an_account(tmp_path: Path):
+    # person A: shop account a0 with three orders placed from it, and a subscriber s1 the map left
+    # apart; person B: a guest order g1 wrongly put with A. The account orders make A's pairs many.
+    ids = ["a0", "o1", "o2", "o3", "s1", "g1", "b1"]
+    tables = ["customers", "orders", "orders", "orders", "subscribers", "orders", "contacts"]
+    systems = ["shop", "shop", "shop", "shop", "email", "shop", "crm"]
+    persons = ["A", "A", "A", "A", "A", "B", "B"]
+    customers = ["c1", "c1", "c1", "c1", "c2", "c1", "c3"]
+    truth = pd.DataFrame({"source": systems, "table": tables, "record_id": ids, "person_id": persons,
+                          "hard_cases": ""})
+    pred = pd.DataFrame({"source_system": systems, "source_table": tables, "source_record_id": ids,
+                         "customer_id": customers})
+    records = pd.DataFrame({
+        "record_key": ids, "source_system": systems, "source_table": tables, "source_record_id": ids,
+        "shop_customer_id": [None, "a0", "a0", "a0", None, None, None],
+        "first_name_norm": None, "first_name_canonical": None, "last_name_norm": None,
+        "first_name_metaphone": None, "last_name_metaphone": None, "email_norm": None, "phone_e164": None,
+        "phone_national": None, "email_subscriber_id": None, "crm_surviving_contact_id": None,
+        "date_of_birth": None,
+    })
+    land = tmp_path / "landing"
+    (land / "_truth").mkdir(parents=True)
+    truth.to_parquet(land / "_truth" / "records.parquet", index=False)
+    wh = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(wh))
+    con.register("p", pred.assign(record_key=ids))
+    con.execute("create table customer_identity_map as select * from p")
+    con.register("r", records)
+    con.execute("create table int_identity__records as select * from r")
+    con.close()
+
+    r = evaluate_warehouse(wh, land)
+    kept = ~truth.record_id.isin(["o1", "o2", "o3"])
+    expected = evaluate_frames(pred[kept.values], truth[kept])["pairwise"]
+    wo = r["without_account_orders"]
+    assert wo["records_left_out"] == 3
+    assert (wo["true_pairs"], wo["predicted_pairs"], wo["true_positive_pairs"]) == (
+        expected["true_pairs"], expected["predicted_pairs"], expected["true_positive_pairs"]) == (2, 1, 0)
+    # with the orders, A's 5 records give 10 true pairs and c1's 5 records 10 predicted, 6 of them
+    # right: precision 0.6. Without them, the one merge left (a0 + g1) is wrong: precision 0
+    assert (r["pairwise"]["true_pairs"], r["pairwise"]["predicted_pairs"]) == (11, 10)
+    assert r["pairwise"]["precision"] == 0.6 and wo["precision"] == 0
+    assert "without the 3 orders placed from a shop account" in format_report(r)
+
+
 # --------------------------------------------------------------------------- FEBRL landing
 
 
