@@ -104,6 +104,48 @@
 
 
 {#-
+    Governance rule 8 for the dbt semantic layer: a BI tool reading the metrics must not get
+    personal data through them. Every dimension of a semantic model reads only columns of its model
+    classified meta.pii none, and no entity or measure reads a column classified direct or
+    sensitive (an indirect key such as customer_id may join and be counted). A dimension, entity or
+    measure is its `expr`, or its name when it has none; the columns are found in it as whole words.
+-#}
+{% macro semantic_layer_problems() -%}
+    {%- set problems = [] -%}
+    {%- if execute -%}
+        {%- for semantic_model in graph.get('semantic_models', {}).values()
+                if semantic_model.package_name == project_name -%}
+            {%- set model_id = semantic_model.depends_on.nodes | first -%}
+            {%- set model_node = graph.nodes.get(model_id) -%}
+            {%- set classes = {} -%}
+            {%- for column in (model_node.columns.values() if model_node else []) -%}
+                {%- do classes.update({column.name: column_pii(column)}) -%}
+            {%- endfor -%}
+            {%- for kind, items, allowed in [('dimension', semantic_model.dimensions, ['none']),
+                                              ('entity', semantic_model.entities, ['none', 'indirect']),
+                                              ('measure', semantic_model.measures, ['none', 'indirect'])] -%}
+                {%- for item in items -%}
+                    {%- set sql = item.expr or item.name -%}
+                    {%- set used = [] -%}
+                    {%- for column_name, pii in classes.items()
+                            if modules.re.search('\\b' ~ column_name ~ '\\b', sql | string) -%}
+                        {%- do used.append(column_name) -%}
+                        {%- if pii not in allowed -%}
+                            {%- do problems.append((semantic_model.name ~ '.' ~ item.name, kind ~ ' reads ' ~ column_name ~ ', classified meta.pii ' ~ pii ~ ' (a ' ~ kind ~ ' may read only ' ~ allowed | join(' or ') ~ ')')) -%}
+                        {%- endif -%}
+                    {%- endfor -%}
+                    {%- if not used -%}
+                        {%- do problems.append((semantic_model.name ~ '.' ~ item.name, kind ~ ' reads no declared, classified column of ' ~ (model_node.name if model_node else model_id))) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(problems) -}}
+{%- endmacro %}
+
+
+{#-
     Governance rule 14: every model has a tested primary key - a unique and a not_null test on the
     same column (or a not_null constraint), a unique_combination_of_columns test, or a
     primary_key constraint. A model may opt out only with meta.primary_key_exception (the reason).

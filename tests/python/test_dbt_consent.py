@@ -304,6 +304,16 @@ models:
       - name: email
         description: An email, direct PII, but the model is not tagged pii.
         meta: {pii: direct}
+semantic_models:
+  - name: zz_broken_semantic
+    description: A semantic model that hands a BI tool an email address (rule 8).
+    model: ref('zz_broken_mart')
+    entities:
+      - {name: zz_thing, type: primary, expr: id}
+    dimensions:
+      - {name: email, type: categorical}
+      - {name: id_and_email, type: categorical, expr: "id || email"}
+      - {name: id_only, type: categorical, expr: id}
 sources:
   - name: zz_source
     tables:
@@ -313,9 +323,9 @@ sources:
 
 
 def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
-    """Rules 5 (no stored landing rows), 8 (metadata, ownership), 14, 16 and the audience test
-    coverage: a project copy with a broken mart (in a folder no group owns), audience, source and a
-    table copying a landing source."""
+    """Rules 5 (no stored landing rows), 8 (metadata, ownership, no PII in the semantic layer), 14,
+    16 and the audience test coverage: a project copy with a broken mart (in a folder no group
+    owns) and a semantic model over it, an audience, a source and a table copying a landing source."""
     project = tmp_path / "project"
     project.mkdir()
     for name in ("dbt_project.yml", "profiles.yml"):
@@ -337,12 +347,17 @@ def test_graph_checks_fail_on_a_broken_project(small_world, tmp_path):
     failed = _failed_tests(result.output)
     assert {"assert_mart_columns_have_description_and_pii", "assert_every_model_has_primary_key_test",
             "assert_sources_declare_freshness", "assert_audiences_carry_consent_tests",
-            "assert_landing_rows_are_not_stored", "assert_every_node_has_an_owner"} <= failed, result.output[-3000:]
+            "assert_landing_rows_are_not_stored", "assert_every_node_has_an_owner",
+            "assert_semantic_layer_exposes_no_pii"} <= failed, result.output[-3000:]
     # the ownership check names the models without a group, and only them (its compiled SQL holds
     # one row per problem)
     compiled = next((tmp_path / "target-w" / "compiled").rglob("assert_every_node_has_an_owner.sql")).read_text()
     named = set(re.findall(r"'(\w+)' as object_name", compiled))
     assert named == {"zz_broken_mart", "audience_zz_untested", "zz_landing_copy"}, compiled[-2000:]
+    # the semantic layer check names the two dimensions that read the email, not the one on the id
+    compiled = next((tmp_path / "target-w" / "compiled").rglob("assert_semantic_layer_exposes_no_pii.sql")).read_text()
+    named = set(re.findall(r"'([\w.]+)' as object_name", compiled))
+    assert named == {"zz_broken_semantic.email", "zz_broken_semantic.id_and_email"}, compiled[-2000:]
 
 
 def _argument_names(signature: str) -> set[str]:
