@@ -35,6 +35,7 @@ QUARANTINE_TAG = "conflicting_duplicate_key"
 JUNK_PREFIX = "J"
 MAP_RELATION = "customer_identity_map"
 IDENTITY_RECORDS = "int_identity__records"
+HOUSEHOLDS = "customer_households"
 
 #: Evidence two records of one person can share (int_identity__records columns). Two records that
 #: share none of these are linked by nothing any rule or model of the pipeline looks at; the
@@ -128,6 +129,9 @@ def evaluate_warehouse(
         if _has_relation(con, schema, IDENTITY_RECORDS):
             result["ceiling"] = _ceiling(con, schema)
             result["without_account_orders"] = _pairwise_without(con, ACCOUNT_ORDERS_SQL.format(schema=schema))
+        persons_path = _truth_persons_path(landing_path)
+        if _has_relation(con, schema, HOUSEHOLDS) and persons_path:
+            result["households"] = _households(con, schema, persons_path)
         return result
     finally:
         con.close()
@@ -250,6 +254,16 @@ def format_report(result: dict[str, Any], max_slices: int | None = None) -> str:
             "  and they weigh people by how often they order):",
             f"  precision {_fmt(wo['precision'])}   recall {_fmt(wo['recall'])}   F1 {_fmt(wo['f1'])}   "
             f"(true pairs {wo['true_pairs']:,}, predicted {wo['predicted_pairs']:,})",
+        ]
+    if result.get("households"):
+        hh = result["households"]
+        alone = hh["customers_alone"]
+        lines += [
+            "",
+            "Households (customer_households against the true households, record pairs)",
+            f"  precision {_fmt(hh['precision'])}   recall {_fmt(hh['recall'])}   F1 {_fmt(hh['f1'])}   "
+            f"({hh['households']:,} households, {hh['true_households']:,} true)",
+            f"  each customer alone: precision {_fmt(alone['precision'])}   recall {_fmt(alone['recall'])}",
         ]
     lines += [
         "",
@@ -415,24 +429,53 @@ def _evaluate(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
+def _pairwise_of(con: duckdb.DuckDBPyConnection, groups_sql: str) -> dict[str, Any]:
+    """Pairwise figures of records put in predicted groups ``pred`` against true groups ``truth``
+    (``groups_sql`` yields one row per record with those two columns)."""
+    true_pairs, predicted, tp = con.execute(f"""
+        with g as ({groups_sql}),
+        both_ as (select count(*) as n from g group by pred, truth),
+        p as (select count(*) as n from g group by pred),
+        t as (select count(*) as n from g group by truth)
+        select (select coalesce(sum(n * (n - 1) // 2), 0) from t)::bigint,
+               (select coalesce(sum(n * (n - 1) // 2), 0) from p)::bigint,
+               (select coalesce(sum(n * (n - 1) // 2), 0) from both_)::bigint
+    """).fetchall()[0]
+    precision, recall = _ratio(int(tp), int(predicted)), _ratio(int(tp), int(true_pairs))
+    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall), "true_pairs": int(true_pairs),
+            "predicted_pairs": int(predicted), "true_positive_pairs": int(tp)}
+
+
 def _pairwise_without(con: duckdb.DuckDBPyConnection, keys_sql: str) -> dict[str, Any]:
     """Pairwise figures of the evaluated records (``ev``) without the records ``keys_sql`` lists
     (s, t, r): both sides lose them, as if they had never been loaded."""
     con.execute(f"create or replace temp table left_out_k as select distinct s, t, r from ({keys_sql})")
-    left_out, true_pairs, predicted, tp = con.execute("""
-        with kept as (select customer, person from ev anti join left_out_k using (s, t, r)),
-        cp as (select count(*) as n from kept group by customer, person),
-        c as (select count(*) as n from kept group by customer),
-        p as (select count(*) as n from kept group by person)
-        select (select count(*) from ev semi join left_out_k using (s, t, r)),
-               (select coalesce(sum(n * (n - 1) // 2), 0) from p)::bigint,
-               (select coalesce(sum(n * (n - 1) // 2), 0) from c)::bigint,
-               (select coalesce(sum(n * (n - 1) // 2), 0) from cp)::bigint
-    """).fetchall()[0]
-    precision, recall = _ratio(int(tp), int(predicted)), _ratio(int(tp), int(true_pairs))
-    return {"records_left_out": int(left_out), "precision": precision, "recall": recall,
-            "f1": _f1(precision, recall), "true_pairs": int(true_pairs), "predicted_pairs": int(predicted),
-            "true_positive_pairs": int(tp)}
+    left_out = con.execute("select count(*) from ev semi join left_out_k using (s, t, r)").fetchall()[0][0]
+    figures = _pairwise_of(con, "select customer as pred, person as truth from ev anti join left_out_k using (s, t, r)")
+    return {"records_left_out": int(left_out), **figures}
+
+
+def _households(con: duckdb.DuckDBPyConnection, schema: str, persons_path: str) -> dict[str, Any]:
+    """Households (``customer_households``) against the true households of ``persons.parquet``:
+    every evaluated record is in its customer's household and its person's true household (a junk
+    record, or a person the file lacks, is a household of its own). Also the same figures with each
+    customer alone, what identity resolution by itself gives."""
+    con.execute(f"""
+        create or replace temp table hh_ev as
+        select ev.customer,
+               coalesce(ch.household_id, ev.customer) as household,
+               coalesce(tp.household_id, ev.person) as true_household
+        from ev
+        left join wh."{schema}".customer_households ch on ch.customer_id = ev.customer
+        left join (select person_id::varchar as person_id, household_id::varchar as household_id
+                   from read_parquet({_sql_str(persons_path)})) tp on tp.person_id = ev.person
+    """)
+    return {
+        **_pairwise_of(con, "select household as pred, true_household as truth from hh_ev"),
+        "customers_alone": _pairwise_of(con, "select customer as pred, true_household as truth from hh_ev"),
+        "households": int(con.execute("select count(distinct household) from hh_ev").fetchall()[0][0]),
+        "true_households": int(con.execute("select count(distinct true_household) from hh_ev").fetchall()[0][0]),
+    }
 
 
 def _touching(n: str, k: str) -> str:
@@ -522,6 +565,15 @@ def _require(columns, needed, what: str) -> None:
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _truth_persons_path(landing_path: str | Path) -> str | None:
+    """The truth's persons (with household_id), a file or a folder of parquet parts, or None."""
+    file, folder = Path(landing_path) / "_truth" / "persons.parquet", Path(landing_path) / "_truth" / "persons"
+    for d in (file, folder):
+        if d.is_dir():
+            return str(d / "**" / "*.parquet")
+    return str(file) if file.is_file() else None
 
 
 def _truth_records_path(landing_path: str | Path) -> str:

@@ -309,6 +309,30 @@ def test_pairwise_is_also_reported_without_orders_placed_from_an_account(tmp_pat
     assert "without the 3 orders placed from a shop account" in format_report(r)
 
 
+@pytest.mark.parametrize("c_household, expected", [("h3", (1, 1, 1)), ("h1", (1, 3, 1))])
+def test_households_are_scored_against_the_true_households(tmp_path: Path, c_household, expected):
+    # A and B live together (household H1), C elsewhere; each is a customer of their own. The
+    # households mart puts A and B together, and C alone or (wrongly) with them.
+    pred, truth = frames([("a1", "A", "c1", ""), ("b1", "B", "c2", ""), ("c1", "C", "c3", "")])
+    land = tmp_path / "landing"
+    (land / "_truth").mkdir(parents=True)
+    truth.to_parquet(land / "_truth" / "records.parquet", index=False)
+    pd.DataFrame({"person_id": ["A", "B", "C"], "household_id": ["H1", "H1", "H2"]}).to_parquet(
+        land / "_truth" / "persons.parquet", index=False)
+    wh = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(wh))
+    con.register("p", pred)
+    con.execute("create table customer_identity_map as select * from p")
+    con.register("h", pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "household_id": ["h1", "h1", c_household]}))
+    con.execute("create table customer_households as select * from h")
+    con.close()
+    hh = evaluate_warehouse(wh, land)["households"]
+    assert (hh["true_pairs"], hh["predicted_pairs"], hh["true_positive_pairs"]) == expected
+    # identity alone (each customer its own household) finds none of the household's pairs
+    assert hh["customers_alone"]["recall"] == 0 and hh["true_households"] == 2
+    assert "Households (customer_households" in format_report(evaluate_warehouse(wh, land))
+
+
 # --------------------------------------------------------------------------- FEBRL landing
 
 

@@ -218,6 +218,10 @@ clv as (
     select * from {{ ref('customer_clv') }}
 ),
 
+households as (
+    select * from {{ ref('customer_households') }}
+),
+
 final as (
     select
         cast(customers.customer_id as varchar) as customer_id,
@@ -249,6 +253,9 @@ final as (
         cast(customers.identity_record_count as bigint) as identity_record_count,
         cast(customers.identity_confidence as double) as identity_confidence,
         cast(customers.needs_review as boolean) as needs_review,
+        -- household (customer_households: customers sharing an address or a mailbox, never merged)
+        cast(households.household_id as varchar) as household_id,
+        cast(coalesce(households.household_size, 1) as integer) as household_size,
         -- orders
         cast(coalesce(order_summaries.order_count, 0) as bigint) as order_count,
         cast(coalesce(order_summaries.revenue_order_count, 0) as bigint) as revenue_order_count,
@@ -330,6 +337,8 @@ final as (
         on customers.customer_id = consent_summary.customer_id
     left join clv
         on customers.customer_id = clv.customer_id
+    left join households
+        on customers.customer_id = households.customer_id
 )
 
 select * from final
