@@ -1,7 +1,7 @@
 {#-
-    One row per customer: the household it belongs to (customers sharing a specific address or an
-    email address, see int_customer__household_links), how many customers the household holds and
-    what links the customer into it. Households group customers; they never merge them. See the
+    One row per customer: the household it belongs to (customers sharing a specific address and
+    surname, or an email address, see int_customer__household_links), how many customers the
+    household holds and what links the customer into it. Households group customers; they never merge them. See the
     `households` doc block.
 -#}
 with
