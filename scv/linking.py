@@ -137,8 +137,11 @@ FIRST_NAME_CONFLICT_M = 1e-18
 ESTABLISHED_NAME_RECORDS = 10
 
 #: Memory the linking step's own DuckDB connection may use before it spills to disk (override with
-#: the environment variable SCV_LINKING_MEMORY_LIMIT, in DuckDB's syntax, e.g. "12GB").
-DEFAULT_MEMORY_LIMIT = "6GB"
+#: the environment variable SCV_LINKING_MEMORY_LIMIT, in DuckDB's syntax, e.g. "12GB"). It runs
+#: beside the warehouse's own connection (up to 8 GB of buffers), so it adds to the build's peak:
+#: at 1M persons the step alone peaked at 7.05 GB with 6GB, 5.19 GB with 4GB and 4.06 GB with 3GB,
+#: in 127.8 / 109.0 / 112.9 s, with the same edges (docs/measurements.md).
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 #: Smallest m a trained (not fixed) level keeps: EM drives the m of a rarely seen level to ~0.
 M_FLOOR = 1e-6
