@@ -48,11 +48,23 @@
 {%- endmacro %}
 
 
-{#- A timestamp inside the plausible window [min_plausible_timestamp, now + 1 day], else NULL. -#}
+{#-
+    The build's reference time: when the dbt invocation started (UTC), as a SQL timestamp literal.
+    Every model of one build judges "the future" against the same instant. With the database's
+    clock instead, a row stamped close to now + 1 day was quarantined by the staging model and
+    staged by the quarantine model built a minute later, and so was in neither (rule 13 caught it
+    on the 1M world).
+-#}
+{% macro build_reference_timestamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+
+{#- A timestamp inside the plausible window [min_plausible_timestamp, build start + 1 day], else NULL. -#}
 {% macro plausible_timestamp(column) -%}
     case
         when {{ parse_timestamp(column) }} >= cast('{{ var("min_plausible_timestamp") }}' as {{ dbt.type_timestamp() }})
-            and {{ parse_timestamp(column) }} <= {{ dbt.dateadd('day', 1, dbt.current_timestamp()) }}
+            and {{ parse_timestamp(column) }} <= {{ dbt.dateadd('day', 1, build_reference_timestamp()) }}
             then {{ parse_timestamp(column) }}
     end
 {%- endmacro %}
@@ -86,7 +98,8 @@
         ) as date)
     {%- endset -%}
     case
-        when {{ parsed }} between cast('{{ var("min_plausible_birth_date") }}' as date) and current_date
+        when {{ parsed }} between cast('{{ var("min_plausible_birth_date") }}' as date)
+            and cast({{ build_reference_timestamp() }} as date)
             then {{ parsed }}
     end
 {%- endmacro %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -48,6 +49,24 @@ def test_nothing_lost_on_generated_world(built_world):
     assert reasons.get("conflicting_duplicate_key", 0) > 0
     assert reasons.get("superseded_version", 0) > 0
     assert quarantined_total == sum(reasons.values())
+
+
+def test_every_model_judges_the_future_against_the_build_start(built_world):
+    """A required timestamp after tomorrow quarantines its row. The base views, the staging tables
+    and the quarantine read "tomorrow" from one instant, the build's start (build_reference_timestamp):
+    with the database's clock, a refund stamped just under now + 1 day was quarantined by its staging
+    model and staged by the quarantine model built a minute later, and so lost (1M world)."""
+    _, warehouse, result = built_world
+    assert result.ok, result.output[-3000:]
+    compiled = warehouse.parent / f"target-{warehouse.stem}" / "compiled" / "single_customer_view" / "models" / "staging"
+    bases = sorted(compiled.rglob("base_*.sql"))
+    assert len(bases) >= 10
+    instants = set()
+    for path in bases:
+        sql = path.read_text().lower()
+        assert "current_timestamp" not in sql and "now()" not in sql and "current_date" not in sql, path.name
+        instants |= set(re.findall(r"cast\('(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)' as timestamp\)", sql))
+    assert len(instants) == 1, instants
 
 
 def test_every_quarantined_row_has_reason_and_raw_row(built_world):
