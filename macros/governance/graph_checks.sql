@@ -75,9 +75,9 @@
 
 
 {#-
-    Governance rule 8 (metadata coverage), ownership: every model and seed of the project belongs to
-    a group (models/_groups.yml) whose owner has a name or an email, so dbt docs names whom to ask
-    about any table. (Macros are not in dbt's graph variable; their descriptions are checked by
+    Governance rule 8 (metadata coverage), ownership: every model, seed, metric and semantic model
+    of the project belongs to a group (models/_groups.yml) whose owner has a name or an email, so
+    dbt docs names whom to ask about any table or metric. (Macros are not in dbt's graph variable; their descriptions are checked by
     pytest on the manifest.)
 -#}
 {% macro ownership_problems() -%}
@@ -88,15 +88,25 @@
             {%- set owner = group_node.owner or {} -%}
             {%- do owners.update({group_node.name: owner.get('name') or owner.get('email')}) -%}
         {%- endfor -%}
+        {%- set owned = [] -%}
         {%- for resource_type in ['model', 'seed'] -%}
             {%- for node in project_nodes(resource_type) -%}
-                {%- set group_name = node.config.get('group') or node.get('group') -%}
-                {%- if not group_name -%}
-                    {%- do problems.append((node.name, resource_type ~ ' belongs to no group (models/_groups.yml): it has no owner')) -%}
-                {%- elif not owners.get(group_name) -%}
-                    {%- do problems.append((node.name, resource_type ~ ' belongs to group ' ~ group_name ~ ', which names no owner')) -%}
-                {%- endif -%}
+                {%- do owned.append((resource_type, node)) -%}
             {%- endfor -%}
+        {%- endfor -%}
+        {%- for resource_type, collection in [('metric', graph.get('metrics', {})),
+                                              ('semantic model', graph.get('semantic_models', {}))] -%}
+            {%- for node in collection.values() if node.package_name == project_name -%}
+                {%- do owned.append((resource_type, node)) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- for resource_type, node in owned -%}
+            {%- set group_name = node.config.get('group') or node.get('group') -%}
+            {%- if not group_name -%}
+                {%- do problems.append((node.name, resource_type ~ ' belongs to no group (models/_groups.yml): it has no owner')) -%}
+            {%- elif not owners.get(group_name) -%}
+                {%- do problems.append((node.name, resource_type ~ ' belongs to group ' ~ group_name ~ ', which names no owner')) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     {{- return(problems) -}}

@@ -8,5 +8,5 @@
     the build: that audience is stale.
 -#}
 {% macro consent_as_of() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+    {{ build_reference_timestamp() }}
 {%- endmacro %}

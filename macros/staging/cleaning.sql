@@ -49,14 +49,15 @@
 
 
 {#-
-    The build's reference time: when the dbt invocation started (UTC), as a SQL timestamp literal.
-    Every model of one build judges "the future" against the same instant. With the database's
-    clock instead, a row stamped close to now + 1 day was quarantined by the staging model and
-    staged by the quarantine model built a minute later, and so was in neither (rule 13 caught it
-    on the 1M world).
+    The build's reference time: when the dbt invocation started (run_started_at, UTC), as a SQL
+    timestamp literal. Every model of one build judges time against this one instant: staging's
+    "the future" (with the database's clock, a row stamped close to now + 1 day was quarantined by
+    the staging model and staged by the quarantine model built a minute later, and so was in
+    neither; rule 13 caught it on the 1M world), consent validity (consent_as_of), and the
+    updated_at / loaded_at stamps of the marts.
 -#}
 {% macro build_reference_timestamp() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 

@@ -65,7 +65,7 @@ def test_every_model_judges_the_future_against_the_build_start(built_world):
     for path in bases:
         sql = path.read_text().lower()
         assert "current_timestamp" not in sql and "now()" not in sql and "current_date" not in sql, path.name
-        instants |= set(re.findall(r"cast\('(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)' as timestamp\)", sql))
+        instants |= set(re.findall(r"cast\('(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)' as timestamp\)", sql))
     assert len(instants) == 1, instants
 
 

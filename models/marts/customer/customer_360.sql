@@ -311,7 +311,7 @@ final as (
         cast(coalesce(contact_quality.has_invalid_address, false) as boolean) as has_invalid_address,
         cast(coalesce(contact_quality.is_golden_email_hard_bounced, false) as boolean) as is_golden_email_hard_bounced,
         cast(coalesce(birth_date_conflicts.birth_date_value_count, 0) > 1 as boolean) as has_conflicting_birth_dates,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as updated_at
+        {{ build_reference_timestamp() }} as updated_at
     from customers
     left join sources_present
         on customers.customer_id = sources_present.customer_id

@@ -120,7 +120,7 @@ identity_quality as (
 final as (
     select
         cast('{{ invocation_id }}' as varchar) as load_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as loaded_at,
+        {{ build_reference_timestamp() }} as loaded_at,
         cast(landing_tables.source_system as varchar) as source_system,
         cast(landing_tables.source_table as varchar) as source_table,
         cast(landing_tables.landing_file as varchar) as landing_file,
