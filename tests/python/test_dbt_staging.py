@@ -77,6 +77,73 @@ def test_every_quarantined_row_has_reason_and_raw_row(built_world):
                        " or (raw_row is null and not is_erased)").fetchall()[0][0] == 0
 
 
+#: Columns that record when, where from or how fast a build ran (and the quarantine's raw row as
+#: text, which spells each value in the file's own type): they differ between any two builds.
+BUILD_COLUMNS = {"updated_at", "loaded_at", "load_id", "landing_file", "valid_from", "customer_first_issued_at",
+                 "build_at", "decided_at", "decided_through", "scored_at", "match_keys_changed_at", "fit_seconds",
+                 "quarantine_row_id", "raw_row"}
+
+
+def _retyped_landing(landing: Path, out: Path) -> None:
+    """`landing` as another loader might write it, still within the contract: timestamps as
+    TIMESTAMP WITH TIME ZONE, money as DECIMAL, and the two largest tables as folders of parquet parts."""
+    con = duckdb.connect()
+    for t in TABLES:
+        described = con.execute(f"describe select * from read_parquet('{t.path(landing)}')").fetchall()
+        columns = []
+        for name, kind, *_ in described:
+            if kind == "TIMESTAMP":
+                columns.append(f'cast("{name}" as timestamptz) as "{name}"')
+            elif kind == "DOUBLE":
+                columns.append(f'cast("{name}" as decimal(14, 2)) as "{name}"')
+            else:
+                columns.append(f'"{name}"')
+        select = f"select {', '.join(columns)} from read_parquet('{t.path(landing)}')"
+        target = t.path(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if t.key in ("shop/orders", "web/events"):
+            target.mkdir()
+            for part in (0, 1):
+                con.execute(f"copy ({select} qualify row_number() over () % 2 = {part}) "
+                            f"to '{target / f'part-{part}.parquet'}'")
+        else:
+            con.execute(f"copy ({select}) to '{target}'")
+    con.close()
+
+
+def test_other_column_types_and_part_folders_build_the_same_warehouse(built_world, tmp_path):
+    """The landing contract allows DECIMAL money, any UTC timestamp type and a folder of parquet
+    parts per table: the same world delivered that way builds the same warehouse, table by table."""
+    landing, warehouse, result = built_world
+    assert result.ok
+    retyped = tmp_path / "landing"
+    _retyped_landing(landing, retyped)
+    other = tmp_path / "warehouse.duckdb"
+    rebuilt = run_dbt(["build"], retyped, other)
+    assert rebuilt.ok, rebuilt.output[-3000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute(f"attach '{other}' as other (read_only)")
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database()"
+        " and table_type = 'BASE TABLE' order by 1").fetchall()]
+    assert len(tables) > 60
+    differ = {}
+    for table in tables:
+        columns = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_catalog = current_database()"
+            " and table_name = ? order by ordinal_position", [table]).fetchall()]
+        select = ", ".join(f'"{c}"' for c in columns if c not in BUILD_COLUMNS)
+        here, there = f'"{table}"', f'other.main."{table}"'
+        missing = con.execute(f"select count(*) from (select {select} from {here} except all "
+                              f"select {select} from {there})").fetchall()[0][0]
+        extra = con.execute(f"select count(*) from (select {select} from {there} except all "
+                            f"select {select} from {here})").fetchall()[0][0]
+        if missing or extra:
+            differ[table] = (missing, extra)
+    con.close()
+    assert differ == {}
+
+
 @pytest.fixture(scope="module")
 def bad_build(tmp_path_factory):
     base = tmp_path_factory.mktemp("bad")
