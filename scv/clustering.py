@@ -88,7 +88,7 @@ class Guardrails:
                                                                    "shop_customer_id": 1, "date_of_birth": 4})
     enabled: bool = True   # False: plain connected components (for measurement only)
     # fuzzy edges below this probability are kept for review but never merge customers
-    fuzzy_min_probability: float = 0.99
+    fuzzy_min_probability: float = 0.999
     # False: a fuzzy edge on a shared email where one side has no first name does not merge (the
     # same policy as the deterministic email_only rule, var identity_nameless_email_links): which
     # member of a household used the mailbox is not in the data (default False, as in dbt_project.yml)
@@ -106,7 +106,7 @@ class Guardrails:
 
     @classmethod
     def from_seed(cls, limits: pd.DataFrame | None, max_cluster_size: int = 200,
-                  fuzzy_min_probability: float = 0.99, nameless_email_links: bool = False,
+                  fuzzy_min_probability: float = 0.999, nameless_email_links: bool = False,
                   deduplicated_sources: Sequence[str] = ()) -> Guardrails:
         g = cls(max_cluster_size=max_cluster_size, fuzzy_min_probability=fuzzy_min_probability,
                 nameless_email_links=nameless_email_links, deduplicated_sources=tuple(deduplicated_sources))

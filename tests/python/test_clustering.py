@@ -25,7 +25,7 @@ def _exact(pairs, rule="email_and_name"):
                          "rule": rule, "confidence": 0.99})
 
 
-def _fuzzy(pairs, p=0.995):
+def _fuzzy(pairs, p=0.9995):
     return pd.DataFrame({"record_key_l": [a for a, _ in pairs], "record_key_r": [b for _, b in pairs],
                          "match_probability": p})
 
@@ -130,10 +130,10 @@ def test_size_ceiling_and_overrides():
 
 def test_link_confidence_and_explanation():
     records = _records(email_norm=["a", "a", None])
-    out, _ = cluster(records, _exact([("r0", "r1")]), _fuzzy([("r1", "r2")], 0.992), Guardrails())
+    out, _ = cluster(records, _exact([("r0", "r1")]), _fuzzy([("r1", "r2")], 0.9992), Guardrails())
     out = out.set_index("record_key")
     assert out.loc["r0", "linked_by"] == "email_and_name"
-    assert out.loc["r2", "linked_by"] == "fuzzy" and out.loc["r2", "link_confidence"] == 0.992
+    assert out.loc["r2", "linked_by"] == "fuzzy" and out.loc["r2", "link_confidence"] == 0.9992
     assert out.loc["r0", "cluster_confidence"] == 0.99   # the weakest link: the exact rule (0.99)
 
 
@@ -288,7 +288,7 @@ def test_incremental_decisions_and_clusters_equal_deciding_everything():
     day1.loc[day1.record_key.isin(["r14", "r12"]), "match_keys_changed_at"] = day1_at
     exact1 = _exact([("r14", "r8")])
     fuzzy1 = fuzzy0.assign(match_probability=[0.9990, 0.9993, 0.997, 0.996, 0.991, 0.999])
-    guardrails = Guardrails()
+    guardrails = Guardrails(fuzzy_min_probability=0.99)   # r6-r7 crosses it on day 1
     overrides = pd.DataFrame(columns=["record_key_a", "record_key_b", "decision"])
     con = duckdb.connect()
     for name, frame in (("records0", records), ("exact0", exact0), ("fuzzy0", fuzzy0),
