@@ -8,7 +8,11 @@
                           id, mc_eid, in the landing URL) belongs to that subscriber
     3. email_and_name     same normalized email and compatible names, and no two different phones or
                           shop accounts on the pair
-    4. phone_and_name     same E.164 phone and compatible names
+    4. phone_and_name     same E.164 phone and compatible names; when both records carry a surname
+                          and the surnames differ (not swapped, not a typo), also the same birth
+                          date: a phone number is shared or reused more often than an email, and
+                          at 1M persons 6% of such links joined two people (a married-name change
+                          with no birth date is left to the probabilistic model)
     5. email_only         same normalized email, one side without a first name, every named record of
                           that email compatible with each other (a shared household email with two
                           different people on it links nothing by email alone), and the named side's
@@ -206,6 +210,14 @@ phone_and_name as (
         and l.first_name_norm is not null
         and r.first_name_norm is not null
         and {{ compatible_names('l', 'r', similarity) }}
+        and (
+            l.last_name_norm is null
+            or r.last_name_norm is null
+            or l.last_name_norm = r.last_name_norm
+            or (l.first_name_norm = r.last_name_norm and l.last_name_norm = r.first_name_norm)
+            or {{ name_similarity('l.last_name_norm', 'r.last_name_norm') }} >= {{ similarity }}
+            or l.date_of_birth = r.date_of_birth
+        )
 ),
 
 all_edges as (
