@@ -330,6 +330,45 @@ def _pareto_nbd_fit(rows: pd.DataFrame) -> dict[str, float]:
     return _published("pareto_nbd", _quasi_newton("pareto_nbd", args, start).x, scale)
 
 
+def _bg_nbd_on_the_edge(z: np.ndarray, *args: Any) -> float:
+    """BG/NBD's objective on the ridge a, b -> infinity: z = (log r, log alpha, logit p), where
+    p = a / (a + b) is the one dropout probability every customer shares, and the larger of a, b sits
+    at the box edge (LOG_PARAMETER_BOUNDS)."""
+    return float(_objective("bg_nbd")(_edge_log_params(z), *args))
+
+
+def _edge_log_params(z: np.ndarray) -> np.ndarray:
+    edge = LOG_PARAMETER_BOUNDS[1]
+    log_odds = float(z[2])   # log(a / b)
+    return np.array([z[0], z[1], edge + min(log_odds, 0.0), edge - max(log_odds, 0.0)])
+
+
+def _bg_nbd_fit(rows: pd.DataFrame) -> dict[str, float]:
+    """BG/NBD maximum likelihood when lifetimes' BFGS gives up, which it does when the maximum lies at
+    infinity (a, b -> inf with a / (a + b) fixed: every customer shares one dropout probability).
+
+    Two L-BFGS-B fits over the log-parameters, the better one published: inside the box (from a
+    sample's optimum above twice WARM_START_CUSTOMERS, as for Pareto/NBD), and on that ridge, with
+    the larger of a, b at the box edge and r, alpha and p = a / (a + b) free. Nelder-Mead over all
+    four parameters (the previous fallback) crawled along the ridge: on the 100k-person world
+    (60,403 customers, 35,997 distinct rows) it stopped at its 20,000-iteration limit after 232 s;
+    this fit took 3.3 s, at a total log-likelihood 0.017 lower (of 556,367). On the 1M-person world
+    (595,426 customers) 8.4 s against 7.4-8.1 s, 0.027 lower (of 5,585,602).
+    """
+    from scipy.optimize import minimize
+
+    args, scale = _likelihood_args("bg_nbd", rows)
+    start = np.full(4, 0.1)
+    sample_args = _customer_sample(args)
+    if sample_args is not None:
+        start = _quasi_newton("bg_nbd", sample_args, start).x
+    inside = _quasi_newton("bg_nbd", args, start)
+    edge = minimize(_bg_nbd_on_the_edge, np.array([inside.x[0], inside.x[1], inside.x[2] - inside.x[3]]),
+                    args=args, method="L-BFGS-B", options={"ftol": 1e-14, "gtol": 1e-9})
+    best = _edge_log_params(edge.x) if np.isfinite(edge.fun) and edge.fun < inside.fun else inside.x
+    return _published("bg_nbd", best, scale)
+
+
 _STDOUT_LOCK = threading.Lock()
 
 
@@ -346,7 +385,7 @@ def _fit_params(name: str, rows: pd.DataFrame) -> dict[str, float]:
         with _STDOUT_LOCK, contextlib.redirect_stdout(quiet):
             _fit_lifetimes(fitter, name, rows)
     except ConvergenceError:
-        return _nelder_mead_fit(name, rows)
+        return _bg_nbd_fit(rows) if name == "bg_nbd" else _nelder_mead_fit(name, rows)
     return {p: float(fitter.params_[p]) for p in MODEL_PARAMETERS[name]}
 
 

@@ -189,6 +189,36 @@ def test_nelder_mead_warm_start_reaches_the_full_data_maximum(monkeypatch):
     assert cold["a"] == pytest.approx(BG["a"], rel=0.005)
 
 
+def test_bg_nbd_fallback_reaches_the_maximum_inside_and_warm(monkeypatch):
+    """The BG/NBD fallback (lifetimes' BFGS gave up) on CDNOW, whose maximum is inside the box: the
+    published parameters (Fader, Hardie & Lee), and the same from a sample's optimum."""
+    summary = clv.summarize(clv.daily_transactions(load_cdnow_sample()), date(1997, 9, 30), "week")
+    rows = clv._compressed(summary, ["frequency", "recency", "T"])
+    cold = clv._bg_nbd_fit(rows)
+    for name, value in BG.items():
+        assert cold[name] == pytest.approx(value, rel=0.005), name
+    monkeypatch.setattr(clv, "WARM_START_CUSTOMERS", 500)
+    warm = clv._bg_nbd_fit(rows)
+    assert clv.log_likelihood("bg_nbd", warm, summary) == pytest.approx(clv.log_likelihood("bg_nbd", cold, summary),
+                                                                        abs=1e-6)
+
+
+def test_bg_nbd_fallback_finds_the_maximum_at_infinity():
+    """One dropout probability for everybody: the maximum is at a, b -> infinity. The fallback puts
+    a + b at the box edge with the likelihood of Nelder-Mead's crawl along the ridge (which took
+    20,000 iterations and 232 s on the 100k-person world)."""
+    rng = np.random.default_rng(5)
+    x = rng.poisson(3, 3000).astype(float)
+    t = rng.uniform(20, 60, 3000)
+    tx = np.where(x > 0, t * rng.uniform(0.2, 1.0, 3000), 0.0)
+    summary = pd.DataFrame({"frequency": x, "recency": tx, "T": t})
+    rows = clv._compressed(summary, ["frequency", "recency", "T"])
+    ridge = clv._bg_nbd_fit(rows)
+    crawl = clv._nelder_mead_fit("bg_nbd", rows)
+    assert max(ridge["a"], ridge["b"]) == pytest.approx(np.exp(clv.LOG_PARAMETER_BOUNDS[1]), rel=1e-6)
+    assert clv.log_likelihood("bg_nbd", ridge, summary) >= clv.log_likelihood("bg_nbd", crawl, summary) - 0.05
+
+
 def test_too_few_customers_publish_no_model_but_keep_history_segments():
     tx = _tx([("a", "2024-01-01", 10.0), ("a", "2024-02-01", 12.0), ("b", "2024-03-01", 8.0)])
     fit = clv.fit_models(tx, clv.ClvConfig())
