@@ -50,7 +50,9 @@ def test_identity_accuracy_on_the_small_world(built_world):
 
 
 def _tamper_and_test(warehouse: Path, landing: Path, tmp_path: Path, sql: list[str], test_name: str,
-                     extra_vars: str | None = None) -> str:
+                     extra_vars: str | None = None, warns: bool = False) -> str:
+    """Run `test_name` on a copy of the warehouse broken by `sql`: it must fail (or, a warn-severity
+    test, pass with one warning)."""
     copy = tmp_path / "tampered.duckdb"
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
@@ -58,7 +60,10 @@ def _tamper_and_test(warehouse: Path, landing: Path, tmp_path: Path, sql: list[s
         con.execute(statement)
     con.close()
     result = run_dbt(["test", "--select", test_name], landing, copy, extra_vars=extra_vars)
-    assert not result.ok, f"{test_name} did not fail on broken data"
+    if warns:
+        assert result.ok and "WARN=1" in result.output, f"{test_name} did not warn on broken data"
+    else:
+        assert not result.ok, f"{test_name} did not fail on broken data"
     return result.output
 
 
@@ -85,6 +90,17 @@ def test_rule_10_fails_on_a_broken_override(built_world, tmp_path):
         "from customer_identity_map a join customer_identity_map b on a.customer_id = b.customer_id "
         "and a.record_key < b.record_key limit 1"
     ], "assert_identity_overrides_hold")
+
+
+def test_an_override_naming_an_unknown_record_warns(built_world, tmp_path):
+    landing, warehouse, _ = built_world
+    _tamper_and_test(warehouse, landing, tmp_path, [
+        "create or replace table identity_overrides as select min(record_key) as record_key_a, "
+        "'crm:contacts:no-such-contact' as record_key_b, 'must_link' as decision, 'typo' as reason, "
+        "'pytest' as reviewed_by from customer_identity_map"
+    ], "assert_identity_overrides_name_known_records", warns=True)
+    clean = run_dbt(["test", "--select", "assert_identity_overrides_name_known_records"], landing, warehouse)
+    assert clean.ok and "WARN=0" in clean.output, clean.output[-2000:]
 
 
 def test_rule_11_fails_when_a_junk_value_is_a_key(built_world, tmp_path):
