@@ -5,7 +5,11 @@
 Reads the identity records and both edge sets from the warehouse (read-only), clusters them three
 ways (guardrails as configured; connected components over the same accepted-probability edges;
 connected components over every stored fuzzy edge), and prints pairwise precision / recall / F1
-of each with scv.evaluation. Writes JSON with --json. A measurement, not a test.
+of each with scv.evaluation, on all records and without orders placed from a shop account (as
+`scv evaluate` reports them). Writes JSON with --json. A measurement, not a test.
+
+    --thresholds 0.99,0.995,0.999   the guardrails at each merge threshold instead (how
+                                    identity_fuzzy_min_probability was chosen: docs/measurements.md)
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ def main() -> None:
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--landing", required=True)
     parser.add_argument("--json")
+    parser.add_argument("--thresholds", help="comma-separated merge thresholds: compare the guardrails at each")
     args = parser.parse_args()
     con = duckdb.connect(args.warehouse, read_only=True)
     records = con.execute("select * from int_identity__records").df()
@@ -33,27 +38,42 @@ def main() -> None:
     fuzzy = con.execute("select * from int_identity__fuzzy_edges").df()
     limits = con.execute("select * from identifier_limits").df()
     truth = duckdb.execute(f"select * from '{args.landing}/_truth/records.parquet'").df()
-    variants = {
-        "guardrails (p >= 0.99)": Guardrails.from_seed(limits),
-        "connected components (p >= 0.99)": Guardrails(enabled=False, fuzzy_min_probability=0.99),
-        "connected components (p >= 0.5)": Guardrails(enabled=False, fuzzy_min_probability=0.5),
-    }
+    default = Guardrails.from_seed(limits).fuzzy_min_probability
+    if args.thresholds:
+        variants = {f"guardrails (p >= {t})": Guardrails.from_seed(limits, fuzzy_min_probability=float(t))
+                    for t in args.thresholds.split(",")}
+    else:
+        variants = {
+            f"guardrails (p >= {default})": Guardrails.from_seed(limits),
+            f"connected components (p >= {default})": Guardrails(enabled=False, fuzzy_min_probability=default),
+            "connected components (p >= 0.5)": Guardrails(enabled=False, fuzzy_min_probability=0.5),
+        }
+    # orders placed from a shop account: the shop ties them to the account (scv.evaluation.ACCOUNT_ORDERS_SQL)
+    records["account_order"] = ((records.source_system == "shop") & (records.source_table == "orders")
+                                & records.shop_customer_id.notna())
+    decided_records = records[~records.account_order & (records.source_system != "web")]
+    decided_keys = set(zip(decided_records.source_system, decided_records.source_table,
+                           decided_records.source_record_id))
+    decided_truth = truth[[k in decided_keys for k in zip(truth.source, truth.table, truth.record_id)]]
     results = {}
     for name, guardrails in variants.items():
         started = time.perf_counter()
         assignments, _ = cluster(records, exact, fuzzy, guardrails)
         seconds = time.perf_counter() - started
-        pred = records[["record_key", "source_system", "source_table", "source_record_id"]].merge(
+        pred = records[["record_key", "source_system", "source_table", "source_record_id", "account_order"]].merge(
             assignments[["record_key", "cluster_key"]], on="record_key").rename(columns={"cluster_key": "customer_id"})
         everything = evaluate_frames(pred, truth)
         without_web = evaluate_frames(pred[pred.source_system != "web"], truth[truth.source != "web"])
+        decided = evaluate_frames(pred[~pred.account_order & (pred.source_system != "web")], decided_truth)
         results[name] = {"seconds": round(seconds, 2), "all": everything["pairwise"],
                          "without_web_visitors": without_web["pairwise"],
+                         "without_account_orders": decided["pairwise"],
                          "over_merged_customers": everything["clusters"]["over_merged_customers"],
                          "largest_customer": int(pred.groupby("customer_id").size().max())}
-        p, w = everything["pairwise"], without_web["pairwise"]
+        p, w, d = everything["pairwise"], without_web["pairwise"], decided["pairwise"]
         print(f"{name:<36} P {p['precision']:.5f} R {p['recall']:.5f} F1 {p['f1']:.5f} | without web visitors "
-              f"P {w['precision']:.5f} R {w['recall']:.5f} | over-merged {results[name]['over_merged_customers']} "
+              f"P {w['precision']:.5f} R {w['recall']:.5f} | and without account orders P {d['precision']:.5f} "
+              f"R {d['recall']:.5f} | over-merged {results[name]['over_merged_customers']} "
               f"largest {results[name]['largest_customer']} | {seconds:.1f} s")
     if args.json:
         with open(args.json, "w") as f:
