@@ -110,6 +110,7 @@ def test_export_keeps_personal_data_out_unless_asked(built_world, tmp_path):
     assert probabilities == sorted(probabilities, reverse=True)
     assert not any(c.startswith(PERSONAL_COLUMNS) for c in rows[0])
     assert all(r["evidence"] and r["decision"] == "" for r in rows)
+    assert {r["same_household"] for r in rows} <= {"True", "False"}
     wide = _rows(personal)
     assert len(wide) == 5 and {f"{c}_l" for c in PERSONAL_COLUMNS} <= set(wide[0])
     assert scv(["review", "export", "--warehouse", str(tmp_path / "none.duckdb"), "--out", str(plain)]) == 2
