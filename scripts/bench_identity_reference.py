@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_incremental import build  # noqa: E402
 
-from scv.evaluation import evaluate_frames  # noqa: E402
+from scv.evaluation import account_orders, evaluate_frames, pairwise_without  # noqa: E402
 
 COLUMNS = ["record_key", "source_system", "source_table", "source_record_id", "first_name_norm", "last_name_norm",
            "date_of_birth", "email_norm", "phone_e164", "postcode_norm", "city_norm"]
@@ -92,12 +92,10 @@ def default_splink(records: pd.DataFrame, thresholds: list[float]) -> tuple[dict
     return {t: c.astype(str) for t, c in clusters.items()}, times
 
 
-def _scores(pred: pd.DataFrame, truth: pd.DataFrame, account_orders: set[str]) -> dict[str, dict]:
-    decided = pred[~pred.record_key.isin(account_orders)]
-    keys = set(zip(decided.source_system, decided.source_table, decided.source_record_id))
-    decided_truth = truth[[k in keys for k in zip(truth.source, truth.table, truth.record_id)]]
+def _scores(pred: pd.DataFrame, truth: pd.DataFrame) -> dict[str, dict]:
+    """`pred` carries account_order (scv.evaluation.account_orders) beside the predicted customer."""
     return {"all": evaluate_frames(pred, truth)["pairwise"],
-            "without_account_orders": evaluate_frames(decided, decided_truth)["pairwise"]}
+            "without_account_orders": pairwise_without(pred, truth, pred["account_order"])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,9 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     con.close()
     truth = duckdb.execute(f"select * from read_parquet('{args.landing / '_truth' / 'records.parquet'}') "
                            "where source <> 'web'").df()
-    account_orders = set(records.loc[(records.source_system == "shop") & (records.source_table == "orders")
-                                     & records.shop_customer_id.notna(), "record_key"])
-    base = records[["record_key", "source_system", "source_table", "source_record_id"]]
+    base = records[["record_key", "source_system", "source_table", "source_record_id"]].assign(
+        account_order=account_orders(records))
 
     thresholds = [float(t) for t in args.thresholds.split(",")]
     reference, times = default_splink(records, thresholds)
@@ -135,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         "records": len(records),
         "ours": {"seconds_identity_models": round(ours_total, 2), "seconds_from_records_on": round(ours_linking, 2),
                  "models": {k: round(v, 2) for k, v in sorted(ours.items(), key=lambda kv: -kv[1])},
-                 **_scores(base.merge(mapped, on="record_key"), truth, account_orders)},
+                 **_scores(base.merge(mapped, on="record_key"), truth)},
         "reference": {"seconds": round(reference_total, 2), **{f"seconds_{k}": round(v, 2) for k, v in times.items()},
                       "thresholds": {str(t): _scores(base.merge(c.rename(columns={"cluster_id": "customer_id"}),
-                                                                on="record_key"), truth, account_orders)
+                                                                on="record_key"), truth)
                                      for t, c in reference.items()}},
     }
     print(f"{len(records):,} identity records (web visitors left out)")

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from scv.clustering import Guardrails, cluster
-from scv.evaluation import evaluate_frames
+from scv.evaluation import account_orders, evaluate_frames, pairwise_without
 
 
 def main() -> None:
@@ -48,13 +48,7 @@ def main() -> None:
             f"connected components (p >= {default})": Guardrails(enabled=False, fuzzy_min_probability=default),
             "connected components (p >= 0.5)": Guardrails(enabled=False, fuzzy_min_probability=0.5),
         }
-    # orders placed from a shop account: the shop ties them to the account (scv.evaluation.ACCOUNT_ORDERS_SQL)
-    records["account_order"] = ((records.source_system == "shop") & (records.source_table == "orders")
-                                & records.shop_customer_id.notna())
-    decided_records = records[~records.account_order & (records.source_system != "web")]
-    decided_keys = set(zip(decided_records.source_system, decided_records.source_table,
-                           decided_records.source_record_id))
-    decided_truth = truth[[k in decided_keys for k in zip(truth.source, truth.table, truth.record_id)]]
+    records["account_order"] = account_orders(records)
     results = {}
     for name, guardrails in variants.items():
         started = time.perf_counter()
@@ -64,13 +58,14 @@ def main() -> None:
             assignments[["record_key", "cluster_key"]], on="record_key").rename(columns={"cluster_key": "customer_id"})
         everything = evaluate_frames(pred, truth)
         without_web = evaluate_frames(pred[pred.source_system != "web"], truth[truth.source != "web"])
-        decided = evaluate_frames(pred[~pred.account_order & (pred.source_system != "web")], decided_truth)
+        identified = pred[pred.source_system != "web"]
+        decided = pairwise_without(identified, truth, identified.account_order)
         results[name] = {"seconds": round(seconds, 2), "all": everything["pairwise"],
                          "without_web_visitors": without_web["pairwise"],
-                         "without_account_orders": decided["pairwise"],
+                         "without_account_orders": decided,
                          "over_merged_customers": everything["clusters"]["over_merged_customers"],
                          "largest_customer": int(pred.groupby("customer_id").size().max())}
-        p, w, d = everything["pairwise"], without_web["pairwise"], decided["pairwise"]
+        p, w, d = everything["pairwise"], without_web["pairwise"], decided
         print(f"{name:<36} P {p['precision']:.5f} R {p['recall']:.5f} F1 {p['f1']:.5f} | without web visitors "
               f"P {w['precision']:.5f} R {w['recall']:.5f} | and without account orders P {d['precision']:.5f} "
               f"R {d['recall']:.5f} | over-merged {results[name]['over_merged_customers']} "

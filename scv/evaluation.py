@@ -93,6 +93,22 @@ def evaluate_frames(pred_df: pd.DataFrame, truth_df: pd.DataFrame) -> dict[str, 
         con.close()
 
 
+def account_orders(records: pd.DataFrame) -> pd.Series:
+    """Which identity records (int_identity__records rows) are orders placed from a shop account:
+    the frame form of ACCOUNT_ORDERS_SQL."""
+    return ((records["source_system"] == "shop") & (records["source_table"] == "orders")
+            & records["shop_customer_id"].notna())
+
+
+def pairwise_without(pred_df: pd.DataFrame, truth_df: pd.DataFrame, leave_out: pd.Series) -> dict[str, Any]:
+    """Pairwise figures of `pred_df` with the rows `leave_out` marks (a boolean Series on its index)
+    left out of both sides, as `scv evaluate` reports them without account orders."""
+    kept = pred_df[~leave_out.reindex(pred_df.index, fill_value=False).astype(bool)]
+    keys = set(zip(kept["source_system"], kept["source_table"], kept["source_record_id"]))
+    truth = truth_df[[k in keys for k in zip(truth_df["source"], truth_df["table"], truth_df["record_id"])]]
+    return evaluate_frames(kept, truth)["pairwise"]
+
+
 def evaluate_warehouse(
     warehouse_path: str | Path, landing_path: str | Path, relation: str | None = None,
     exclude_sources: tuple[str, ...] = (),

@@ -419,3 +419,24 @@ def test_febrl_cli(tmp_path: Path, capsys):
     assert main(["febrl", "--dataset", "febrl1", "--out", str(out)]) == 0
     assert "500 persons" in capsys.readouterr().out
     assert landing.missing_tables(out) == []
+
+
+def test_frame_figures_without_account_orders_match_the_warehouse_report(built_world):
+    """scv.evaluation.pairwise_without / account_orders (the scripts' frame form) give the figures
+    `scv evaluate` reports from the warehouse without orders placed from a shop account."""
+    from scv.evaluation import account_orders, evaluate_warehouse, pairwise_without
+
+    landing, warehouse, result = built_world
+    assert result.ok
+    reported = evaluate_warehouse(warehouse, landing, exclude_sources=("web",))["without_account_orders"]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    pred = con.execute("select r.source_system, r.source_table, r.source_record_id, r.shop_customer_id, m.customer_id "
+                       "from int_identity__records r join customer_identity_map m using (record_key) "
+                       "where r.source_system <> 'web'").df()
+    con.close()
+    truth = duckdb.execute(f"select * from read_parquet('{landing / '_truth' / 'records.parquet'}') "
+                           "where source <> 'web'").df()
+    mine = pairwise_without(pred, truth, account_orders(pred))
+    assert mine["precision"] == pytest.approx(reported["precision"], abs=1e-12)
+    assert mine["recall"] == pytest.approx(reported["recall"], abs=1e-12)
+    assert account_orders(pred).sum() > 0
