@@ -1042,9 +1042,10 @@ def _empty_edges() -> pd.DataFrame:
 
 
 def explain(edge_or_weights: pd.Series | str) -> dict[str, float]:
-    """The per-comparison match weights of one edge as a dict (largest absolute first)."""
+    """The per-comparison match weights of one edge as a dict (largest absolute first; a comparison
+    without a weight, null in the JSON, is left out)."""
     raw = edge_or_weights["comparison_weights"] if isinstance(edge_or_weights, pd.Series) else edge_or_weights
-    weights = json.loads(raw)
+    weights = {k: v for k, v in json.loads(raw).items() if v is not None}
     return dict(sorted(weights.items(), key=lambda kv: -abs(kv[1])))
 
 

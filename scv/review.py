@@ -22,7 +22,6 @@ seed already decides the other way is an error that names the row, and nothing i
 from __future__ import annotations
 
 import csv
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -50,13 +49,13 @@ class ReviewError(ValueError):
 
 
 def explain(comparison_weights: str | None) -> str:
-    """'{"name": 6.13, "email": 9.3, "address": -2.0}' -> 'email +9.3, name +6.1, address -2.0'
-    (strongest evidence first; comparisons without a weight are left out)."""
+    """'{"name": 6.13, "email": 9.3, "address": -2.0}' -> 'email +9.3, name +6.1, address -2.0':
+    scv.linking.explain's order (strongest evidence first), in words for a worksheet."""
     if not comparison_weights:
         return ""
-    weights = {k: v for k, v in json.loads(comparison_weights).items() if v is not None}
-    ordered = sorted(weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-    return ", ".join(f"{name} {weight:+.1f}" for name, weight in ordered)
+    from .linking import explain as weights_of  # imports Splink: only when there is something to explain
+
+    return ", ".join(f"{name} {weight:+.1f}" for name, weight in weights_of(comparison_weights).items())
 
 
 def _side_by_side(column: str) -> str:
